@@ -1,0 +1,1 @@
+"""Benchmark scripts: `python -m bench NAME` or `make bench` for all. Each module has `main(argv) -> int`."""

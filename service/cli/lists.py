@@ -1,0 +1,7 @@
+"""`catchall lists ...` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="lists commands.", no_args_is_help=True)
