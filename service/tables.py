@@ -5,10 +5,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Entity", "EntityIdentifier", "ListEntry", "Relationship", "ScreeningList"]
+__all__ = [
+    "ApiKey",
+    "CaseEvent",
+    "Entity",
+    "EntityIdentifier",
+    "ListEntry",
+    "Relationship",
+    "ReviewCase",
+    "Score",
+    "ScreeningList",
+    "ShipmentRecord",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -106,3 +118,119 @@ class ListEntry(SQLModel, table=True):
     programs: str | None = None
     start_date: date | None = None
     entity_id: str | None = Field(default=None, max_length=80)
+
+
+# --- scoring, review queue and keys -------------------------------------------------------------------
+# Cases carry one open row per shipment: a partial unique index (SQLite and PostgreSQL both support
+# ``WHERE`` on an index) lets the database, not the code, refuse a second open case.
+_OPEN = text("status <> 'closed'")
+
+
+class ShipmentRecord(SQLModel, table=True):
+    """The last body received for a shipment id (the idempotency key), with its canonical hash."""
+
+    __tablename__ = "shipment"
+
+    id: str = Field(primary_key=True, max_length=64)
+    body_hash: str = Field(max_length=64)
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    latest_score_id: str | None = Field(default=None, max_length=32)
+    received_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Score(SQLModel, table=True):
+    """One scoring of one shipment body: written once, never updated (the evidence behind a decision)."""
+
+    __tablename__ = "score"
+    __table_args__ = (Index("ix_score_shipment_created", "shipment_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    shipment_id: str = Field(max_length=64)
+    body_hash: str = Field(max_length=64)
+    risk: float
+    log_odds: float
+    base_value: float
+    band: str = Field(max_length=16)
+    action: str = Field(max_length=16)
+    audit: bool = False
+    model_version: str = Field(max_length=100)
+    data_version: str = Field(max_length=100)
+    source: str = Field(default="api", max_length=16)  # api | rescore
+    contributions: dict[str, float] = Field(sa_column=Column(JSON, nullable=False))
+    values: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    reasons: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    red_flags: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    screening: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    rules: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    graph: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class ReviewCase(SQLModel, table=True):
+    """A shipment in the review queue. Mutable state guarded by ``version`` (optimistic locking)."""
+
+    __tablename__ = "review_case"
+    __table_args__ = (
+        Index(
+            "uq_review_case_open_shipment",
+            "shipment_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        Index("ix_review_case_status_risk", "status", "risk"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    shipment_id: str = Field(max_length=64, index=True)
+    score_id: str = Field(max_length=32)
+    kind: str = Field(max_length=16)  # review | hold | audit: why the case exists
+    status: str = Field(max_length=20)  # open | in_review | awaiting_approval | closed
+    risk: float
+    band: str = Field(max_length=16)
+    action: str = Field(max_length=16)
+    assignee: str | None = Field(default=None, max_length=100)
+    escalated: bool = False
+    pending_decision: str | None = Field(default=None, max_length=20)
+    pending_by: str | None = Field(default=None, max_length=100)
+    decision: str | None = Field(default=None, max_length=20)
+    decided_by: str | None = Field(default=None, max_length=100)
+    approved_by: str | None = Field(default=None, max_length=100)
+    version: int = 1
+    event_count: int = 0
+    last_event_hash: str = Field(default="", max_length=64)
+    opened_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class CaseEvent(SQLModel, table=True):
+    """One entry of a case's append-only history; ``hash`` chains it to the case's previous event."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=32, foreign_key="review_case.id")
+    seq: int
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    at: datetime = _ts()
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only the sha256 of the secret token is stored; ``prefix`` identifies it to people."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=16)  # scorer | analyst | supervisor | admin
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
