@@ -1,0 +1,234 @@
+"""Everything the features and the red-flag detectors read, gathered once per batch.
+
+:func:`gather` turns a shipments table into per-shipment arrays (``Evidence.s``), per-party arrays
+(``Evidence.p``, aligned with ``Evidence.parties``) and item facts, calling the party lookup exactly once
+for all parties of the batch. Every array is computed column-wise; nothing loops over shipments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from features import contacts, reference, text
+from features.arrow import Col, indices, pc
+from features.groups import Groups
+from features.items import ItemEvidence, item_evidence
+from features.parties import LOOKUP_INPUT, ROLES, business_type_codes, flatten_parties
+
+__all__ = [
+    "GECC_CUTOFF",
+    "LOOKUP_OUTPUT",
+    "Evidence",
+    "Lookup",
+    "gather",
+]
+
+Lookup = Callable[[pd.DataFrame], pd.DataFrame]
+Array = npt.NDArray[Any]
+
+# FinCEN/BIS supplemental alert (May 2023): companies incorporated after the invasion of Ukraine.
+GECC_CUTOFF = date(2022, 2, 24)
+
+LOOKUP_NUMERIC: tuple[str, ...] = (
+    "is_new", "screen_score", "hops_to_listed", "ppr_listed", "listed_within_2", "listed_ownership",
+    "shared_id_listed", "cluster_size", "age_days", "counterparties", "countries_traded", "degree",
+)  # fmt: skip
+LOOKUP_OUTPUT: tuple[str, ...] = (
+    "entity_id", "screen_list", "screen_entry_id", "screen_matched_name", *LOOKUP_NUMERIC,
+)  # fmt: skip
+_COUNTRY_ATTRS = (
+    "regime_count", "gecc", "hub", "arms_embargo", "fatf", "e_group", "chart_reasons", "eu",
+)  # fmt: skip
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Gathered facts of a batch of ``n`` shipments."""
+
+    n: int
+    shipment_ids: Col
+    s: dict[str, Array]  # per shipment, length n
+    items: ItemEvidence
+    parties: pa.Table  # one row per party (see features.parties.flatten_parties)
+    p: dict[str, Array]  # per party, aligned with ``parties``
+    lookup: pd.DataFrame  # the lookup's answer, aligned with ``parties``
+    observed_ship: npt.NDArray[np.int64]  # shipment row of each observed flag
+    observed_codes: Col  # its code
+
+
+@cache
+def _country_table() -> tuple[Col, dict[str, npt.NDArray[np.float64]]]:
+    # One extra last slot (index -1) holds the value for unknown countries.
+    cs = reference.countries()
+    chart = reference.country_chart()
+    keys = pa.array(list(cs), type=pa.string())
+    rows = list(cs.values())
+    attrs: dict[str, list[float]] = {
+        "regime_count": [c.regime_count for c in rows],
+        "gecc": [c.gecc for c in rows],
+        "hub": [c.transshipment_hub for c in rows],
+        "arms_embargo": [c.un_arms_embargo or c.us_d5_arms_embargo for c in rows],
+        "fatf": [c.fatf_call_for_action or c.fatf_increased_monitoring for c in rows],
+        "e_group": [c.us_e1 or c.us_e2 for c in rows],
+        "chart_reasons": [len(chart.get(c.iso2, ())) for c in rows],
+        "eu": [c.eu for c in rows],
+    }
+    return keys, {k: np.asarray([*v, np.nan], dtype=np.float64) for k, v in attrs.items()}
+
+
+def country_attributes(codes: Col) -> dict[str, npt.NDArray[np.float64]]:
+    """Per row: regime count, GECC, hub, arms embargo, FATF, US E group, chart reasons, EU (NaN unknown)."""
+    keys, attrs = _country_table()
+    idx = np.asarray(pc.index_in(codes, value_set=keys).fill_null(-1).to_numpy(), dtype=np.int64)
+    return {k: v[idx] for k, v in attrs.items()}
+
+
+def _bools(arr: Col) -> npt.NDArray[np.bool_]:
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def _col(table: pa.Table, name: str) -> Col:
+    return table.column(name).combine_chunks()
+
+
+def _norm_name(names: Col) -> Col:
+    lowered = pc.utf8_lower(names)
+    return pc.replace_substring_regex(lowered, pattern=r"[\s\p{P}\p{S}]+", replacement="")
+
+
+def _days(column: Col) -> npt.NDArray[np.float64]:
+    # date32 or timestamp -> days since 1970-01-01 as float (NaN where null).
+    if pa.types.is_timestamp(column.type):
+        column = pc.cast(pc.cast(column, pa.timestamp("us")), pa.date32())
+    ints = pc.cast(column, pa.int32()).cast(pa.float64())
+    return np.asarray(ints.fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _call_lookup(lookup: Lookup, parties: pa.Table) -> pd.DataFrame:
+    frame = parties.select(list(LOOKUP_INPUT)).to_pandas()
+    answer = lookup(frame)
+    if not isinstance(answer, pd.DataFrame):
+        raise TypeError(f"party lookup returned {type(answer).__name__}, expected a pandas DataFrame")
+    if len(answer) != len(frame):
+        raise ValueError(f"party lookup returned {len(answer)} rows for {len(frame)} parties")
+    missing = [c for c in LOOKUP_OUTPUT if c not in answer.columns]
+    if missing:
+        raise ValueError(f"party lookup answer lacks columns {missing}")
+    return answer.reset_index(drop=True)
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
+    return np.asarray(pd.to_numeric(frame[column], errors="raise"), dtype=np.float64)
+
+
+def _shipment_facts(table: pa.Table) -> dict[str, Array]:
+    s: dict[str, Array] = {}
+    for k, v in country_attributes(_col(table, "destination_country")).items():
+        s[f"dest_{k}"] = v
+    incoterm = _col(table, "incoterm")
+    s["routed"] = _bools(pc.is_in(incoterm, value_set=pa.array(["EXW", "FCA"])))
+    method = _col(table, "payment_method")
+    s["cash_or_crypto"] = _bools(pc.is_in(method, value_set=pa.array(["cash", "cryptocurrency"])))
+    s["letter_of_credit"] = _bools(pc.equal(method, "letter_of_credit"))
+    s["no_certificate"] = ~_bools(_col(table, "end_use_certificate"))
+    end_use = _col(table, "declared_end_use")
+    s["end_use_missing"] = text.end_use_missing(end_use)
+    s["end_use_vague"] = text.end_use_vague(end_use) & ~s["end_use_missing"]
+    s["cover_text"] = text.cover_use(end_use)
+    s["weapons"] = text.mentions_weapons(end_use)
+    route = _col(table, "route")
+    route_ship = np.asarray(pc.list_parent_indices(route).to_numpy(), dtype=np.int64)
+    hub = np.nan_to_num(country_attributes(pc.list_flatten(route))["hub"])
+    s["n_hub_transits"] = Groups(route_ship, table.num_rows).sum(hub)
+    s["route_length"] = np.asarray(
+        pc.list_value_length(route).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.float64
+    )
+    s["n_intermediaries"] = np.asarray(
+        pc.list_value_length(_col(table, "intermediary_name")).fill_null(0).to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
+    s["declared_days"] = _days(_col(table, "declared_at"))
+    s["end_user_missing"] = _bools(pc.is_null(_col(table, "end_user_name")))
+    s["consignee_country_differs"] = _bools(
+        pc.not_equal(_col(table, "consignee_country"), _col(table, "destination_country"))
+    )
+    s["payer_country_given"] = _bools(pc.is_valid(_col(table, "payer_country")))
+    return s
+
+
+def _party_facts(table: pa.Table, parties: pa.Table, s: dict[str, Array]) -> dict[str, Array]:
+    n = table.num_rows
+    ship = np.asarray(parties.column("ship").to_numpy(), dtype=np.int64)
+    p: dict[str, Array] = {"ship": ship, "role": np.asarray(parties.column("role").to_numpy(), np.int64)}
+    p["btype"] = business_type_codes(parties.column("business_type"))
+    country = parties.column("country")
+    attrs = country_attributes(country)
+    p["gecc"] = attrs["gecc"]
+    p["country_hub"] = attrs["hub"]
+    inc = _days(parties.column("incorporated_on"))
+    p["inc_days"] = inc
+    p["age_days_declared"] = np.asarray(s["declared_days"], dtype=np.float64)[ship] - inc
+    cutoff = float((GECC_CUTOFF - _EPOCH).days)
+    p["new_co_non_gecc"] = (inc > cutoff) & (attrs["gecc"] == 0)
+    p["no_web"] = contacts.no_web_presence(parties.column("website"), parties.column("email"))
+    p["phone_mismatch"] = contacts.phone_country_mismatch(parties.column("phone"), country)
+    address = parties.column("address")
+    p["residential"] = contacts.residential_address(address)
+    p["free_zone"] = contacts.free_zone_address(address)
+    p["mail_center"] = contacts.mail_center_address(address)
+    reg = parties.column("registration_id")
+    p["missing_registration"] = _bools(
+        pc.or_kleene(pc.is_null(reg), pc.equal(pc.utf8_trim_whitespace(reg), "")).fill_null(True)
+    )
+    # Payer among the parties: compare the normalised payer name / country with every party's.
+    payer_name = _norm_name(_col(table, "payer_name"))
+    payer_country = _col(table, "payer_country")
+    ship_idx = indices(ship)
+    name_eq = _bools(pc.equal(_norm_name(parties.column("name")), pc.take(payer_name, ship_idx)))
+    country_eq = _bools(pc.equal(country, pc.take(payer_country, ship_idx)))
+    groups = Groups(ship, n)
+    named = _bools(pc.greater(pc.utf8_length(payer_name), 0))
+    s["payer_not_party"] = named & ~groups.any(name_eq)
+    s["payer_third_country"] = (
+        _bools(pc.is_valid(payer_country))
+        & ~groups.any(country_eq)
+        & ~_bools(pc.equal(payer_country, _col(table, "destination_country")))
+    )
+    return p
+
+
+def gather(table: pa.Table, lookup: Lookup) -> Evidence:
+    """All evidence of the shipments in ``table`` (``SHIPMENT_SCHEMA``), with one ``lookup`` call."""
+    parties = flatten_parties(table)
+    s = _shipment_facts(table)
+    p = _party_facts(table, parties, s)
+    answer = _call_lookup(lookup, parties)
+    for column in LOOKUP_NUMERIC:
+        p[column] = _numeric(answer, column)
+    # Prefer the declared incorporation date (age at declaration); fall back to the graph's age.
+    p["age_days"] = np.where(np.isnan(p["age_days_declared"]), p["age_days"], p["age_days_declared"])
+    flags = _col(table, "observed_flags")
+    return Evidence(
+        n=table.num_rows,
+        shipment_ids=_col(table, "shipment_id"),
+        s=s,
+        items=item_evidence(table),
+        parties=parties,
+        p=p,
+        lookup=answer,
+        observed_ship=np.asarray(pc.list_parent_indices(flags).to_numpy(), dtype=np.int64),
+        observed_codes=pc.list_flatten(flags),
+    )
+
+
+ROLE_CODE: dict[str, int] = {r: i for i, r in enumerate(ROLES)}
