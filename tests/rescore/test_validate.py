@@ -11,7 +11,7 @@ from features.columns import SHIPMENT_SCHEMA, row_to_payload, shipments_to_table
 from features.schema import Shipment
 from service.rescore.checks import clean_rows, conform, normalise
 from service.rescore.inputs import InputError, RawChunk
-from service.rescore.validate import validate_chunk
+from service.rescore.validate import flatten_shipments, validate_chunk
 from tests.rescore.shipments import sample_payloads
 
 
@@ -137,3 +137,31 @@ def test_jsonl_lines_are_validated_with_line_numbers_and_json_errors() -> None:
         payloads[0]["shipment_id"],
         payloads[3]["shipment_id"],
     ]
+
+
+def test_fast_flatten_equals_the_reference_flattening() -> None:
+    shipments = [Shipment.model_validate(p) for p in sample_payloads(300, seed=5)]
+    assert flatten_shipments(shipments).equals(shipments_to_table(shipments))
+    assert flatten_shipments([]).num_rows == 0
+
+
+def test_jsonl_fast_path_agrees_with_pydantic_on_edge_shapes() -> None:
+    payloads = sample_payloads(8, seed=13)
+    payloads[0]["items"][0]["quantity"] = 5  # JSON integer for a float field
+    payloads[1]["declared_at"] = "2026-03-01T12:30:00.25+05:30"  # offset: converted to UTC
+    del payloads[2]["declared_at"]  # default (now): left to pydantic
+    payloads[3]["consignee"]["name"] = " Spaced Name "  # stripped by pydantic
+    payloads[4]["items"][0]["quantity"] = "7"  # numeric string: pydantic's lax mode decides
+    payloads[5]["unexpected"] = 1  # unknown field: rejected
+    payloads[6]["end_use_certificate"] = "maybe"  # not a boolean pydantic accepts: rejected
+    lines = tuple(json.dumps(p) + "\n" for p in payloads)
+    checked = validate_chunk(RawChunk(index=0, first_line=1, lines=lines))
+    assert [(r.line, r.field) for r in checked.rejects] == [(6, "unexpected"), (7, "end_use_certificate")]
+    expected = [Shipment.model_validate_json(line) for i, line in enumerate(lines) if i not in (5, 6)]
+    got = checked.table.drop_columns(["declared_at"])
+    assert got.equals(flatten_shipments(expected).drop_columns(["declared_at"]))
+    declared = checked.table.column("declared_at").to_pylist()
+    assert declared[1].isoformat() == "2026-03-01T07:00:00.250000+00:00"
+    assert declared[2] is not None
+    assert checked.table.column("item_quantity")[4].as_py()[0] == 7.0
+    assert checked.lines.tolist() == [1, 2, 3, 4, 5, 8]
