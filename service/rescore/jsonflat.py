@@ -75,7 +75,7 @@ def _date(value: Any) -> date | None:
 def _party(value: Any, keys: frozenset[str], fields: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(value, dict) or not keys.issuperset(value):
         raise _UnfitError
-    out = {f: _text(value.get(f)) for f in fields if f != "incorporated_on"}
+    out: dict[str, Any] = {f: _text(value.get(f)) for f in fields if f != "incorporated_on"}
     out["incorporated_on"] = _date(value.get("incorporated_on"))
     return out
 
