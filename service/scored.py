@@ -4,15 +4,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["ScoredBatch", "ScoredShipment", "plain_value"]
+from features.schema import Shipment
+
+__all__ = ["ScoredBatch", "ScoredShipment", "ScoringEngine", "plain_value"]
 
 
 def plain_value(value: float) -> float | None:
@@ -102,3 +104,34 @@ class ScoredBatch:
     def needs_case(self) -> Sequence[int]:
         """Indices of shipments that belong in the review queue (review, hold, or audit-sampled)."""
         return [i for i, a in enumerate(self.action) if a != "clear" or bool(self.audit[i])]
+
+
+class ScoringEngine(Protocol):
+    """What the API needs from :class:`service.scoring.Scorer` (kept here so the API can be typed and
+    served before a model is loaded)."""
+
+    @property
+    def model_version(self) -> str:
+        """Version of the loaded model bundle."""
+        ...
+
+    @property
+    def data_version(self) -> str:
+        """Version of the graph/lists snapshot the parties are resolved against."""
+        ...
+
+    def score_table(self, table: pa.Table) -> ScoredBatch:
+        """Score every row of a flat shipments table."""
+        ...
+
+    def explain_one(self, shipment: Shipment, overrides: Mapping[str, float]) -> ScoredShipment:
+        """Score and explain one shipment with some feature values overridden (what-if)."""
+        ...
+
+    def model_info(self) -> dict[str, Any]:
+        """Version, training date, features, metrics, thresholds and global importance."""
+        ...
+
+    def neighbourhood(self, entity_id: str, hops: int) -> dict[str, Any]:
+        """Nodes and edges within ``hops`` of a graph entity, listed parties marked."""
+        ...

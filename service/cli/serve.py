@@ -10,7 +10,10 @@ from service.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
-    """Attach ``serve`` to the main app."""
+    """Attach ``serve`` (and the ``audit`` group of the review queue) to the main app."""
+    from service.cli import audit
+
+    app.add_typer(audit.app, name="audit")
 
     @app.command()
     def serve(
