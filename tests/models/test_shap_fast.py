@@ -1,0 +1,93 @@
+"""Exact fast TreeSHAP: additivity and agreement with shap.TreeExplainer to 1e-6."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from models.bundle import ModelBundle
+from models.shap_fast import FastTreeShap
+from models.trees import flatten_hgb
+from tests.models.conftest import import_shap
+
+shap = import_shap()
+
+TOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def deep_model() -> tuple[HistGradientBoostingClassifier, np.ndarray]:
+    """A model with deeper trees, repeated features on paths and missing values in training."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 6))
+    X[rng.random(X.shape) < 0.15] = np.nan
+    z = (
+        np.nan_to_num(X[:, 0]) * 2
+        + np.nan_to_num(X[:, 1] * X[:, 2])
+        - np.isnan(X[:, 3])
+        + np.sin(np.nan_to_num(X[:, 4]) * 3)
+    )
+    y = (rng.random(3000) < 1 / (1 + np.exp(-z))).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=40, max_depth=7, max_leaf_nodes=40, random_state=0)
+    return model.fit(X, y), X
+
+
+def test_flat_trees_predict_like_the_estimator(
+    deep_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+) -> None:
+    model, X = deep_model
+    trees = flatten_hgb(model)
+    np.testing.assert_allclose(trees.predict_raw(X), model.decision_function(X), rtol=0, atol=1e-12)
+
+
+def test_additive_and_equal_to_tree_explainer(
+    deep_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+) -> None:
+    model, X = deep_model
+    fast = FastTreeShap(flatten_hgb(model))
+    rows = X[:400]
+    result = fast.shap_values(rows)
+    reference = shap.TreeExplainer(model)
+    expected = np.asarray(reference.shap_values(rows))
+    assert np.abs(result.contributions - expected).max() <= TOL
+    assert abs(fast.base_value - float(np.ravel(reference.expected_value)[0])) <= TOL
+    additivity = fast.base_value + result.contributions.sum(axis=1) - model.decision_function(rows)
+    assert np.abs(additivity).max() <= TOL
+    # The contributions are not trivially zero: the model uses the signal features.
+    assert np.abs(result.contributions[:, 0]).mean() > 0.1
+
+
+def test_one_row_equals_batch(deep_model: tuple[HistGradientBoostingClassifier, np.ndarray]) -> None:
+    model, X = deep_model
+    fast = FastTreeShap(flatten_hgb(model))
+    batch = fast.shap_values(X[:200]).contributions  # parallel kernel
+    for i in (0, 17, 199):
+        single = fast.shap_values(X[i]).contributions  # serial kernel, 1-D input
+        np.testing.assert_allclose(single[0], batch[i], rtol=0, atol=1e-12)
+
+
+def test_rejects_wrong_width(bundle: ModelBundle) -> None:
+    with pytest.raises(ValueError, match="expected rows of 8 features"):
+        bundle.explainer.shap_values(np.zeros((2, 5)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=arrays(
+        np.float64,
+        (3, 8),
+        elements=st.one_of(
+            st.floats(-1e6, 1e6, allow_nan=False), st.just(float("nan")), st.sampled_from([0.0, 1.0, 0.5])
+        ),
+    )
+)
+def test_any_row_is_explained_exactly(bundle: ModelBundle, rows: np.ndarray) -> None:
+    result = bundle.explainer.shap_values(rows)
+    raw = bundle.estimator.decision_function(rows)
+    assert np.abs(result.base_value + result.contributions.sum(axis=1) - raw).max() <= TOL
+    reference = np.asarray(shap.TreeExplainer(bundle.estimator).shap_values(rows))
+    assert np.abs(result.contributions - reference).max() <= TOL
