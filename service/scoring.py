@@ -1,0 +1,192 @@
+"""The scoring glue shared by the API and batch rescoring: shipments -> features -> exact SHAP ->
+reasons -> action policy. No web framework and no database here: callers persist what they need.
+
+``Scorer(bundle, index, settings).score_table(table)`` scores a flat shipments table
+(``features.columns.SHIPMENT_SCHEMA``) of any size in one vectorised pass and returns a
+:class:`service.scored.ScoredBatch`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from features.columns import shipments_to_table
+from features.pipeline import FeatureBatch, build_features
+from features.schema import Shipment
+from features.spec import FEATURE_INDEX
+from features.text import mentions_weapons
+from graphs.index import PartyIndex
+from graphs.neighbourhood import describe_node
+from models.bundle import ModelBundle
+from service.errors import InvalidRequestError, NotFoundError
+from service.policy import STRONG_MATCH_SCORE, PolicyInput, apply_policy
+from service.scored import ScoredBatch, ScoredShipment
+from service.settings import Settings
+
+__all__ = ["CONTEXT_MAX_HOPS", "REASONS", "Scorer"]
+
+# Reasons returned per shipment (the contract asks for at least 3 when any exist).
+REASONS = 5
+# Graph context lists the path to the nearest listed party for parties at most this many hops away;
+# farther paths say little to an analyst and cost a walk each.
+CONTEXT_MAX_HOPS = 4
+_UNREACHABLE = 99
+
+
+def _graph_fingerprint(index: PartyIndex) -> str:
+    # The graph snapshot the service resolved parties against: size and listed parties at start-up.
+    graph = index.G
+    return f"graph-{graph.number_of_nodes()}n-{graph.number_of_edges()}e-{index.listed_count()}l"
+
+
+def _strings(table: pa.Table, column: str) -> list[str | None]:
+    values: list[str | None] = table.column(column).to_pylist()
+    return values
+
+
+class Scorer:
+    """Scores shipments with one model bundle against one party index.
+
+    Thread-safe: the index caches resolutions, so lookups are serialised by a lock (the work is
+    CPU-bound under the GIL anyway; concurrency comes from worker processes).
+    """
+
+    def __init__(
+        self, bundle: ModelBundle, index: PartyIndex, settings: Settings, *, data_version: str | None = None
+    ) -> None:
+        if tuple(bundle.feature_names) != tuple(FEATURE_INDEX):
+            raise ValueError("the model bundle's features differ from features.spec.FEATURES: retrain it")
+        self.bundle = bundle
+        self.index = index
+        self.settings = settings
+        self._data_version = data_version or _graph_fingerprint(index)
+        self._lock = threading.Lock()
+
+    @property
+    def model_version(self) -> str:
+        """Version of the model bundle."""
+        return self.bundle.version
+
+    @property
+    def data_version(self) -> str:
+        """Version of the graph and lists the parties are resolved against."""
+        return self._data_version
+
+    # ------------------------------------------------------------------ scoring
+    def _features(self, table: pa.Table, overrides: Mapping[str, float] | None) -> FeatureBatch:
+        with self._lock:
+            return build_features(table, self.index.lookup, overrides=overrides)
+
+    def score_table(self, table: pa.Table, *, overrides: Mapping[str, float] | None = None) -> ScoredBatch:
+        """Score every row of a flat shipments table (see module docstring)."""
+        fb = self._features(table, overrides)
+        matrix = fb.frame.to_numpy(dtype=np.float64, copy=False)
+        ex = self.bundle.explain(matrix)
+        reasons = [
+            [
+                {"feature": r.feature, "label": r.label, "value": r.value, "contribution": r.contribution}
+                for r in row
+            ]
+            for row in self.bundle.top_reasons(ex.contributions, matrix, k=REASONS)
+        ]
+        screening = [[hit._asdict() for hit in hits] for hits in fb.screening]
+        ids = [str(s) for s in fb.frame.index]
+        policy = apply_policy(
+            PolicyInput(
+                shipment_ids=ids,
+                risk=ex.risk,
+                screening=screening,
+                destination=_strings(table, "destination_country"),
+                consignee_business_type=_strings(table, "consignee_business_type"),
+                end_user_business_type=_strings(table, "end_user_business_type"),
+                end_use_weapons=mentions_weapons(table.column("declared_end_use")),
+            ),
+            review_threshold=self.bundle.action_threshold,
+            audit_rate=self.settings.audit_rate,
+        )
+        return ScoredBatch(
+            shipment_ids=ids,
+            feature_names=tuple(self.bundle.feature_names),
+            values=matrix,
+            contributions=ex.contributions,
+            base_value=float(ex.base_value),
+            log_odds=ex.log_odds,
+            risk=ex.risk,
+            band=[str(b) for b in self.bundle.band(np.asarray(ex.risk))],
+            action=policy.action,
+            audit=policy.audit,
+            rules=[[r.as_dict() for r in rules] for rules in policy.rules],
+            reasons=reasons,
+            red_flags=[[flag._asdict() for flag in flags] for flags in fb.red_flags],
+            screening=screening,
+            graph=self._graph_context(fb.party_lookup, len(ids)),
+            model_version=self.model_version,
+            data_version=self.data_version,
+            table=table,
+        )
+
+    def score_shipments(self, shipments: Sequence[Shipment]) -> ScoredBatch:
+        """Score validated shipments (the API's path into :meth:`score_table`)."""
+        return self.score_table(shipments_to_table(shipments))
+
+    def explain_one(self, shipment: Shipment, overrides: Mapping[str, float]) -> ScoredShipment:
+        """Score one shipment with some feature values set (what-if); nothing is stored."""
+        unknown = sorted(set(overrides) - FEATURE_INDEX.keys())
+        if unknown:
+            raise InvalidRequestError(f"unknown features in overrides: {', '.join(unknown)}")
+        bad = sorted(k for k, v in overrides.items() if not np.isfinite(v))
+        if bad:
+            raise InvalidRequestError(f"override values must be finite numbers: {', '.join(bad)}")
+        return self.score_table(shipments_to_table([shipment]), overrides=overrides or None).shipment(0)
+
+    # ------------------------------------------------------------------ graph
+    def _path(self, entity_id: str) -> list[dict[str, Any]]:
+        try:
+            nodes = self.index.path_to_listed(entity_id)
+        except KeyError:  # a new party: not a graph node, its identifiers carry its features
+            return []
+        return [describe_node(self.index.G, n) for n in nodes if n in self.index.G]
+
+    def _graph_context(self, parties: pd.DataFrame, n: int) -> list[dict[str, Any]]:
+        context: list[dict[str, Any]] = [{"parties": []} for _ in range(n)]
+        if parties.empty:
+            return context
+        named = parties[parties["entity_id"].notna()]
+        ships = named["ship"].to_numpy()
+        hops = named["hops_to_listed"].to_numpy()
+        columns = ("role", "party_name", "entity_id", "is_new", "hops_to_listed", "listed_within_2")
+        extra = ("listed_ownership", "shared_id_listed", "cluster_size")
+        records = named[list(columns + extra)].to_dict("records")
+        with self._lock:
+            for ship, hop, rec in zip(ships.tolist(), hops.tolist(), records, strict=True):
+                entry = {k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
+                entry["role"] = str(entry["role"])
+                reachable = hop < _UNREACHABLE and hop <= CONTEXT_MAX_HOPS
+                entry["path_to_listed"] = self._path(str(entry["entity_id"])) if reachable else []
+                context[ship]["parties"].append(entry)
+        return context
+
+    def neighbourhood(self, entity_id: str, hops: int) -> dict[str, Any]:
+        """Nodes and edges within ``hops`` of an entity (listed parties marked); 404 when unknown."""
+        with self._lock:
+            try:
+                return self.index.neighbourhood(entity_id, hops)
+            except KeyError as exc:
+                raise NotFoundError(f"no entity {entity_id!r} in the graph") from exc
+
+    def model_info(self) -> dict[str, Any]:
+        """The model card of ``GET /v1/model`` plus the data version and the policy in force."""
+        info = self.bundle.describe()
+        info["data_version"] = self.data_version
+        info["policy"] = {
+            "review_threshold": self.bundle.action_threshold,
+            "strong_match_score": STRONG_MATCH_SCORE,
+            "audit_rate": self.settings.audit_rate,
+        }
+        return info
