@@ -1,0 +1,463 @@
+# ruff: noqa: N803, N806  (networkx convention: G is a graph, A/H/T/W matrices, F the feature table)
+"""Building the relationship graph: a ``networkx.DiGraph`` of parties, identifiers and list entries.
+
+Nodes (attribute ``kind``):
+
+* ``company`` / ``person``: an entity (world, registry, list or shipment party), with ``name``,
+  ``country``, ``incorporated_on``, ``first_seen`` and ``listed`` (True when it is a listed party);
+* ``identifier``: one normalised identifier, id ``I:<id_kind>:<value>``, with ``id_kind``;
+* ``list_entry``: one screening-list entry, id ``L:<list_name>:<entry_id>``, with ``name``, ``aliases``,
+  ``list_name``, ``entry_id``, ``country``, ``party_kind`` and ``listed=True``.
+
+Edges are directed; their data maps each relationship kind present between the two nodes to its value:
+
+* ``ownership``: share (float in [0, 1]; owner -> owned);
+* ``directorship`` (person -> company), ``subsidiary`` (parent -> child): ``True``;
+* ``has_identifier`` (entity or list entry -> identifier node): ``True``;
+* ``listed_on`` (entity -> the list entry it is): ``True``;
+* ``traded_with`` (exporter/payer -> consignee/end user/intermediary): ``[count, first_date, last_date]``.
+
+A "shared identifier" is an identifier node with two or more entities.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from graphs.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_name
+from graphs.records import ListRecord
+
+__all__ = [
+    "EDGE_KINDS",
+    "ENTITY_KINDS",
+    "GRAPH_VERSION",
+    "add_entities",
+    "add_identifiers",
+    "add_list_entries",
+    "add_relationships",
+    "add_trade",
+    "entity_identifier_nodes",
+    "identifier_node",
+    "list_entry_node",
+    "list_records_frame",
+    "listed_nodes",
+    "new_graph",
+    "party_identifiers",
+]
+
+log = logging.getLogger(__name__)
+
+GRAPH_VERSION = 1
+ENTITY_KINDS: tuple[str, ...] = ("company", "person")
+EDGE_KINDS: tuple[str, ...] = (
+    "ownership",
+    "directorship",
+    "subsidiary",
+    "has_identifier",
+    "traded_with",
+    "listed_on",
+)
+# Entity columns that carry an identifier, and the identifier kind each becomes.
+_ENTITY_ID_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("address", "address"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("website", "website"),
+    ("registration_id", "registration"),
+)
+
+
+def new_graph() -> nx.DiGraph[str]:
+    """An empty relationship graph carrying its format version.
+
+    >>> new_graph().graph["version"]
+    1
+    """
+    G: nx.DiGraph[str] = nx.DiGraph()
+    G.graph["version"] = GRAPH_VERSION
+    return G
+
+
+def identifier_node(kind: str, value: str) -> str:
+    """The node id of a normalised identifier.
+
+    >>> identifier_node("phone", "+85223456789")
+    'I:phone:+85223456789'
+    """
+    return f"I:{kind}:{value}"
+
+
+def list_entry_node(list_name: str, entry_id: str) -> str:
+    """The node id of a list entry.
+
+    >>> list_entry_node("eu_annex_iv", "17")
+    'L:eu_annex_iv:17'
+    """
+    return f"L:{list_name}:{entry_id}"
+
+
+def _clean(value: Any) -> Any:
+    """``None`` for pandas/arrow missing values and blank strings."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _rows(frame: pd.DataFrame | Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+    if isinstance(frame, pd.DataFrame):
+        return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+    return frame
+
+
+def _as_date(value: Any) -> date | None:
+    value = _clean(value)
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, date):
+        return value if type(value) is date else date(value.year, value.month, value.day)
+    return date.fromisoformat(str(value)[:10])
+
+
+def party_identifiers(
+    *,
+    country: str | None = None,
+    address: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    website: str | None = None,
+    registration_id: str | None = None,
+) -> list[str]:
+    """The identifier node ids a party's contact details normalise to (deduplicated, in kind order).
+
+    >>> party_identifiers(country="HK", phone="2345 6789", website="http://www.x-tech.hk/")
+    ['I:phone:+85223456789', 'I:website:x-tech.hk']
+    """
+    raw = {"address": address, "phone": phone, "email": email, "website": website}
+    out: list[str] = []
+    for kind, value in (*raw.items(), ("registration", registration_id)):
+        value = _clean(value)
+        if value is None:
+            continue
+        norm = normalize_identifier(kind, str(value), country)
+        if norm is not None:
+            node = identifier_node(kind, norm)
+            if node not in out:
+                out.append(node)
+    return out
+
+
+def entity_identifier_nodes(G: nx.DiGraph[str], node: str) -> list[str]:
+    """The identifier nodes attached to ``node``.
+
+    >>> G = new_graph()
+    >>> add_entities(G, [{"id": "a", "kind": "company", "name": "A", "phone": "+85223456789"}])
+    1
+    >>> entity_identifier_nodes(G, "a")
+    ['I:phone:+85223456789']
+    """
+    return [v for v, d in G.succ[node].items() if "has_identifier" in d]
+
+
+def _link_identifier(G: nx.DiGraph[str], node: str, id_node: str) -> None:
+    if id_node not in G:
+        kind = id_node.split(":", 2)[1]
+        G.add_node(id_node, kind="identifier", id_kind=kind)
+    G.add_edge(node, id_node, has_identifier=True)
+
+
+def add_entities(
+    G: nx.DiGraph[str], entities: pd.DataFrame | Iterable[Mapping[str, Any]], *, with_identifiers: bool = True
+) -> int:
+    """Add entities (rows with ``id, kind, name`` and optionally ``country, address, phone, email,
+    website, registration_id, incorporated_on, source``); their contact fields become identifier nodes.
+
+    Existing nodes keep their attributes and gain any the row fills in. ``with_identifiers=False``
+    skips the contact fields (when ``identifiers.parquet`` lists them anyway). Returns the number of rows.
+
+    >>> G = new_graph()
+    >>> add_entities(G, [{"id": "a", "kind": "company", "name": "Alpha Ltd", "country": "HK",
+    ...                   "address": "1 Main St., Kowloon"}])
+    1
+    >>> sorted(G.nodes), G.nodes["a"]["listed"]
+    (['I:address:1 main street kowloon', 'a'], False)
+    """
+    rows = _rows(entities)
+    n = 0
+    for row in rows:
+        n += 1
+        eid = str(row["id"])
+        kind = _clean(row.get("kind")) or "company"
+        if kind not in ENTITY_KINDS:
+            raise ValueError(f"entity {eid!r}: kind {kind!r} is not one of {', '.join(ENTITY_KINDS)}")
+        country = _clean(row.get("country"))
+        attrs: dict[str, Any] = {
+            "kind": kind,
+            "name": _clean(row.get("name")) or eid,
+            "country": country,
+            "incorporated_on": _as_date(row.get("incorporated_on")),
+            "source": _clean(row.get("source")) or "world",
+        }
+        if eid in G:
+            data = G.nodes[eid]
+            for key, value in attrs.items():
+                if value is not None and data.get(key) is None:
+                    data[key] = value
+        else:
+            G.add_node(eid, listed=False, first_seen=None, **attrs)
+        if not with_identifiers:
+            continue
+        for column, id_kind in _ENTITY_ID_COLUMNS:
+            value = _clean(row.get(column))
+            if value is None:
+                continue
+            norm = normalize_identifier(id_kind, str(value), country)
+            if norm is not None:
+                _link_identifier(G, eid, identifier_node(id_kind, norm))
+    return n
+
+
+def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
+    """Attach raw identifiers (``entity_id, kind, value``) to their entities, normalised.
+
+    Each distinct raw value is normalised once (registered-agent addresses repeat thousands of times).
+    Rows naming an entity not in the graph are an error. Returns the number of edges added.
+
+    >>> G = new_graph()
+    >>> _ = add_entities(G, [{"id": "a", "kind": "company", "name": "A", "country": "HK"}])
+    >>> add_identifiers(G, pd.DataFrame({"entity_id": ["a"], "kind": ["email"], "value": ["X@Y.hk"]}))
+    1
+    >>> list(G.succ["a"])
+    ['I:email:x@y.hk']
+    """
+    if identifiers.empty:
+        return 0
+    bad = set(identifiers["kind"]) - set(IDENTIFIER_KINDS)
+    if bad:
+        raise ValueError(
+            f"identifiers: unknown kind(s) {sorted(bad)}; expected {', '.join(IDENTIFIER_KINDS)}"
+        )
+    cache: dict[tuple[str, str, str | None], str | None] = {}
+    edges: list[tuple[str, str]] = []
+    nodes = G.nodes
+    for eid, kind, value in zip(
+        identifiers["entity_id"], identifiers["kind"], identifiers["value"], strict=True
+    ):
+        value = _clean(value)
+        if value is None:
+            continue
+        if eid not in nodes:
+            raise ValueError(f"identifiers: entity {eid!r} is not in the graph")
+        country = nodes[eid].get("country") if kind == "phone" else None
+        key = (kind, value, country)
+        norm = cache.get(key, "")
+        if norm == "":
+            norm = normalize_identifier(kind, value, country)
+            cache[key] = norm
+        if norm is not None:
+            edges.append((eid, identifier_node(kind, norm)))
+    new_ids = {v for _, v in edges if v not in nodes}
+    G.add_nodes_from((v, {"kind": "identifier", "id_kind": v.split(":", 2)[1]}) for v in new_ids)
+    G.add_edges_from(edges, has_identifier=True)
+    return len(edges)
+
+
+def add_relationships(G: nx.DiGraph[str], relationships: pd.DataFrame | Iterable[Mapping[str, Any]]) -> int:
+    """Add entity-to-entity edges (``src_id, dst_id, kind`` and ``share`` for ownership; ``count,
+    first_date, last_date`` for ``traded_with``). Both ends must already be nodes.
+
+    >>> G = new_graph()
+    >>> _ = add_entities(G, [{"id": i, "kind": "company", "name": i} for i in "ab"])
+    >>> add_relationships(G, [{"src_id": "a", "dst_id": "b", "kind": "ownership", "share": 0.6}])
+    1
+    >>> G.edges["a", "b"]
+    {'ownership': 0.6}
+    """
+    rows = _rows(relationships)
+    n = 0
+    for row in rows:
+        src, dst, kind = str(row["src_id"]), str(row["dst_id"]), str(row["kind"])
+        for end in (src, dst):
+            if end not in G:
+                raise ValueError(f"relationship {src}->{dst} ({kind}): {end!r} is not in the graph")
+        if kind == "ownership":
+            share = _clean(row.get("share"))
+            share = 0.0 if share is None else float(share)
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"relationship {src}->{dst}: ownership share {share} is not in [0, 1]")
+            G.add_edge(src, dst, ownership=share)
+        elif kind == "traded_with":
+            first = _as_date(row.get("first_date"))
+            last = _as_date(row.get("last_date")) or first
+            count = _clean(row.get("count"))
+            add_trade(G, src, dst, first, count=1 if count is None else int(count), last=last)
+        elif kind in ("directorship", "subsidiary", "listed_on"):
+            G.add_edge(src, dst, **{kind: True})
+            if kind == "listed_on":
+                G.nodes[src]["listed"] = True
+        else:
+            raise ValueError(
+                f"relationship {src}->{dst}: unknown kind {kind!r}; expected one of {EDGE_KINDS}"
+            )
+        n += 1
+    return n
+
+
+def add_trade(
+    G: nx.DiGraph[str], src: str, dst: str, when: date | None, *, count: int = 1, last: date | None = None
+) -> None:
+    """Record ``count`` shipments from ``src`` to ``dst`` (first at ``when``, last at ``last``).
+
+    >>> G = new_graph()
+    >>> _ = add_entities(G, [{"id": i, "kind": "company", "name": i} for i in "ab"])
+    >>> add_trade(G, "a", "b", date(2024, 1, 5)); add_trade(G, "a", "b", date(2023, 6, 1))
+    >>> G.edges["a", "b"]["traded_with"], G.nodes["b"]["first_seen"]
+    ([2, datetime.date(2023, 6, 1), datetime.date(2024, 1, 5)], datetime.date(2023, 6, 1))
+    """
+    last = last or when
+    data = G.succ[src].get(dst)
+    if data is None:
+        G.add_edge(src, dst, traded_with=[count, when, last])
+    else:
+        tw = data.get("traded_with")
+        if tw is None:
+            data["traded_with"] = [count, when, last]
+        else:
+            tw[0] += count
+            if when is not None and (tw[1] is None or when < tw[1]):
+                tw[1] = when
+            if last is not None and (tw[2] is None or last > tw[2]):
+                tw[2] = last
+    if when is not None:
+        for end in (src, dst):
+            attrs = G.nodes[end]
+            seen = attrs.get("first_seen")
+            if seen is None or when < seen:
+                attrs["first_seen"] = when
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    value = _clean(value)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value if _clean(v) is not None)
+
+
+def add_list_entries(G: nx.DiGraph[str], entries: pd.DataFrame | Iterable[Mapping[str, Any]]) -> int:
+    """Add screening-list entries as listed nodes with their identifiers.
+
+    Row fields follow the ``list_entries.parquet`` columns (``list_name, entry_id, name, kind, country,
+    aliases, addresses, phones, emails, websites, registration_ids, parent_names, programs, start_date,
+    entity_id``); ``graphs.records.ListRecord`` objects converted with ``dataclasses.asdict`` fit too.
+    An ``entity_id`` present in the graph is linked by ``listed_on`` and becomes listed. A parent name
+    that equals (normalised) the name of another entry becomes a ``subsidiary`` edge parent -> child.
+
+    >>> G = new_graph()
+    >>> add_list_entries(G, [{"list_name": "l", "entry_id": "1", "name": "Parent Co"},
+    ...                      {"list_name": "l", "entry_id": "2", "name": "Child Ltd",
+    ...                       "phones": ["+85223456789"], "parent_names": ["PARENT COMPANY"]}])
+    2
+    >>> sorted(G.edges)
+    [('L:l:1', 'L:l:2'), ('L:l:2', 'I:phone:+85223456789')]
+    """
+    rows = list(_rows(entries))
+    parents: list[tuple[str, tuple[str, ...]]] = []
+    for row in rows:
+        list_name, entry_id = str(row["list_name"]), str(row["entry_id"])
+        node = list_entry_node(list_name, entry_id)
+        country = _clean(row.get("country"))
+        name = _clean(row.get("name"))
+        if name is None:
+            raise ValueError(f"list entry {list_name}:{entry_id} has no name")
+        G.add_node(
+            node,
+            kind="list_entry",
+            listed=True,
+            name=str(name),
+            aliases=_as_tuple(row.get("aliases")),
+            list_name=list_name,
+            entry_id=entry_id,
+            country=country,
+            party_kind=_clean(row.get("kind")) or "company",
+            programs=_clean(row.get("programs")),
+            start_date=_as_date(row.get("start_date")),
+        )
+        for column, id_kind in (
+            ("addresses", "address"),
+            ("phones", "phone"),
+            ("emails", "email"),
+            ("websites", "website"),
+            ("registration_ids", "registration"),
+        ):
+            for value in _as_tuple(row.get(column)):
+                norm = normalize_identifier(id_kind, value, country)
+                if norm is not None:
+                    _link_identifier(G, node, identifier_node(id_kind, norm))
+        entity_id = _clean(row.get("entity_id"))
+        if entity_id is not None and str(entity_id) in G:
+            G.add_edge(str(entity_id), node, listed_on=True)
+            G.nodes[str(entity_id)]["listed"] = True
+        parent_names = _as_tuple(row.get("parent_names"))
+        if parent_names:
+            parents.append((node, parent_names))
+    if parents:
+        by_name: dict[str, list[str]] = {}
+        for n, d in G.nodes.items():
+            if d.get("kind") == "list_entry":
+                for nm in (d["name"], *d.get("aliases", ())):
+                    key = normalize_name(nm)
+                    if key:
+                        by_name.setdefault(key, []).append(n)
+        for child, names in parents:
+            for parent_name in names:
+                for parent in by_name.get(normalize_name(parent_name) or "", []):
+                    if parent != child:
+                        G.add_edge(parent, child, subsidiary=True)
+    return len(rows)
+
+
+def listed_nodes(G: nx.DiGraph[str]) -> list[str]:
+    """Nodes that are listed parties (list entries and entities linked to one).
+
+    >>> G = new_graph()
+    >>> _ = add_list_entries(G, [{"list_name": "l", "entry_id": "1", "name": "X"}])
+    >>> listed_nodes(G)
+    ['L:l:1']
+    """
+    return [n for n, d in G.nodes.items() if d.get("listed")]
+
+
+def list_records_frame(
+    records: Iterable[ListRecord], entity_ids: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Parsed list records as a frame with the ``list_entries.parquet`` columns.
+
+    ``entity_ids`` maps ``"<list_name>:<entry_id>"`` to the entity an entry is, when known.
+
+    >>> frame = list_records_frame([ListRecord("l", "1", "X", aliases=("Y",))])
+    >>> frame[["entry_id", "aliases"]].values.tolist()
+    [['1', ('Y',)]]
+    """
+    rows = []
+    for r in records:
+        row = dataclasses.asdict(r)
+        row.pop("extra", None)
+        row["entity_id"] = (entity_ids or {}).get(f"{r.list_name}:{r.entry_id}")
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,419 @@
+# ruff: noqa: N803, N806  (networkx convention: G is a graph, A/H/T/W matrices, F the feature table)
+"""``PartyIndex``: the relationship graph, its screening/resolution engine and its node-feature table.
+
+This is the seam the features package codes against (docs/ARCHITECTURE.md "Party lookups"):
+:meth:`PartyIndex.lookup` turns a frame of parties into one row of resolution, screening and graph
+features per party. For a party that is not in the graph the features come from the identifier nodes
+it would join (hops are counted with every edge one hop, identifier nodes included: a new consignee
+sharing a phone with a listed shell is 2 hops from it, party -> phone -> listed).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from graphs.build import (
+    add_entities,
+    add_identifiers,
+    add_list_entries,
+    add_relationships,
+    add_trade,
+    identifier_node,
+    new_graph,
+)
+from graphs.neighbourhood import describe_node, neighbourhood
+from graphs.node_features import (
+    FEATURE_COLUMNS,
+    UNREACHABLE,
+    NodeFeatures,
+    compute_node_features,
+    listed_parties_near,
+    update_nodes,
+)
+from graphs.resolve import ListMatch, Party, Resolution, Resolver
+from graphs.screening import NameIndex
+from graphs.shipments import (
+    LOOKUP_COLUMNS,
+    PARTY_ROLES,
+    row_party,
+    shipment_day,
+    shipment_parties,
+    trade_pairs,
+)
+from graphs.snapshot import load_snapshot, save_snapshot
+
+__all__ = ["LOOKUP_OUTPUT_COLUMNS", "PartyIndex", "ScreenResult"]
+
+log = logging.getLogger(__name__)
+
+LOOKUP_OUTPUT_COLUMNS: tuple[str, ...] = (
+    "entity_id",
+    "is_new",
+    "screen_score",
+    "screen_list",
+    "screen_entry_id",
+    "screen_matched_name",
+    *FEATURE_COLUMNS,
+)
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """One party screened and resolved: list matches (best first) and the graph entity it is."""
+
+    matches: tuple[ListMatch, ...]
+    entity: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of ``catchall screen --json``: ``{"matches": [...], "entity": {...}}``."""
+        return {"matches": [m.as_dict() for m in self.matches], "entity": self.entity}
+
+
+def _none_if_missing(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v
+
+
+class PartyIndex:
+    """Graph + screening engine + node features, built once and updated as shipments are scored."""
+
+    def __init__(self, G: nx.DiGraph[str], features: NodeFeatures, names: NameIndex | None = None) -> None:
+        self.G = G
+        self.features = features
+        self.names = names if names is not None else Resolver.index_graph(G)
+        self.resolver = Resolver(G, self.names)
+        self._cache: dict[Party, Resolution] = {}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        entities: pd.DataFrame | None = None,
+        identifiers: pd.DataFrame | None = None,
+        relationships: pd.DataFrame | None = None,
+        list_entries: pd.DataFrame | None = None,
+        shipments: pd.DataFrame | pa.Table | None = None,
+        as_of: date | None = None,
+    ) -> PartyIndex:
+        """Build from frames with the world-directory columns (docs/ARCHITECTURE.md); any may be absent.
+
+        ``entities`` contact columns become identifiers only when no ``identifiers`` frame is given.
+        Shipments' parties are resolved (new ones join the graph) and become ``traded_with`` edges.
+        """
+        t0 = time.perf_counter()
+        G = new_graph()
+        if entities is not None and len(entities):
+            add_entities(G, entities, with_identifiers=identifiers is None)
+        if identifiers is not None and len(identifiers):
+            add_identifiers(G, identifiers)
+        if list_entries is not None and len(list_entries):
+            add_list_entries(G, list_entries)
+        if relationships is not None and len(relationships):
+            add_relationships(G, relationships)
+        has_shipments = shipments is not None and len(shipments) > 0
+        # With shipments the features are computed once, after their parties and trades joined.
+        index = cls(G, compute_node_features(new_graph() if has_shipments else G, as_of=as_of))
+        if shipments is not None and has_shipments:
+            index.add_shipments(shipments, refresh=True, as_of=as_of)
+        log.info(
+            "party index built: %d nodes, %d edges in %.1fs",
+            G.number_of_nodes(),
+            G.number_of_edges(),
+            time.perf_counter() - t0,
+        )
+        return index
+
+    @classmethod
+    def from_world(cls, world_dir: Path | str, *, with_shipments: bool = True) -> PartyIndex:
+        """Build from a world directory (``entities``, ``identifiers``, ``relationships``,
+        ``list_entries`` and ``shipments`` Parquet files; missing ones are skipped)."""
+        world = Path(world_dir)
+        if not world.is_dir():
+            raise FileNotFoundError(f"world directory {world} does not exist")
+
+        def read(name: str) -> pd.DataFrame | None:
+            path = world / f"{name}.parquet"
+            return pd.read_parquet(path) if path.is_file() else None
+
+        return cls.from_frames(
+            entities=read("entities"),
+            identifiers=read("identifiers"),
+            relationships=read("relationships"),
+            list_entries=read("list_entries"),
+            shipments=read("shipments") if with_shipments else None,
+        )
+
+    from_tables = from_frames  # the service passes its DB tables as frames with the same columns
+
+    def refresh(self, *, as_of: date | None = None) -> None:
+        """Recompute every node feature from the graph (after bulk changes); ``as_of`` defaults to the
+        latest trade date."""
+        self.features = compute_node_features(self.G, as_of=as_of)
+        self._cache.clear()
+
+    def save(self, directory: Path | str) -> None:
+        """Snapshot the graph and its features under ``directory``."""
+        save_snapshot(self.G, self.features, Path(directory))
+
+    @classmethod
+    def load(cls, directory: Path | str) -> PartyIndex:
+        """Load a snapshot written by :meth:`save` (raises ``graphs.snapshot.SnapshotError``)."""
+        G, F, _ = load_snapshot(Path(directory))
+        return cls(G, F)
+
+    # ------------------------------------------------------------------ resolution
+    def resolve(self, party: Party) -> Resolution:
+        """Resolve and screen one party (cached until the graph changes)."""
+        res = self._cache.get(party)
+        if res is None:
+            res = self.resolver.resolve(party)
+            self._cache[party] = res
+        return res
+
+    def _features_for(self, res: Resolution) -> tuple[dict[str, float], list[str]]:
+        """Feature values and path of a resolved party (table row, improved by identifiers it brings)."""
+        F, G = self.features, self.G
+        i = F.index.get(res.entity_id)
+        vals: dict[str, float]
+        path: list[str]
+        if i is not None and not res.is_new:
+            vals = {c: float(F.data[c][i]) for c in FEATURE_COLUMNS}
+            path = F.path_to_listed(res.entity_id)
+            linked = set(G.succ[res.entity_id]) if res.entity_id in G else set()
+            extra = [x for x in res.identifiers if x in F.index and x not in linked]
+            own = int(F.party[i]) if F.listed[i] else -1
+        else:
+            vals = dict.fromkeys(FEATURE_COLUMNS, 0.0)
+            vals["hops_to_listed"] = float(UNREACHABLE)
+            vals["age_days"] = math.nan
+            vals["cluster_size"] = 1.0
+            vals["degree"] = float(len(res.identifiers))
+            path = []
+            extra = [x for x in res.identifiers if x in F.index]
+            own = -1
+            if extra:
+                idx = np.asarray([F.index[x] for x in extra])
+                deg = F.data["degree"][idx].astype(np.float64) + 1.0
+                vals["ppr_listed"] = float(F.alpha * (F.data["ppr_listed"][idx] / deg).sum())
+        if extra:
+            idx = np.asarray([F.index[x] for x in extra])
+            h = F.data["hops_to_listed"][idx]
+            j = int(np.argmin(h))
+            if h[j] + 1 < vals["hops_to_listed"]:
+                vals["hops_to_listed"] = float(h[j] + 1)
+                path = [res.entity_id, *F.path_to_listed(extra[j])]
+            w2, sh = listed_parties_near(F, G, extra, own=own)
+            vals["listed_within_2"] = max(vals["listed_within_2"], float(w2))
+            vals["shared_id_listed"] = max(vals["shared_id_listed"], float(sh))
+            vals["cluster_size"] = max(vals["cluster_size"], float(F.data["cluster_size"][idx].max() + 1))
+        return vals, path
+
+    def lookup(self, parties: pd.DataFrame) -> pd.DataFrame:
+        """One row per input party (same order): resolution, best list match and graph features.
+
+        Input columns ``name, country, address, phone, email, website, registration_id`` (missing
+        columns count as null). A row with no name is an absent party: null ``entity_id``,
+        ``hops_to_listed`` 99, zero counts, NaN age. Distinct parties are resolved once.
+        """
+        n = len(parties)
+        cols = [parties[c].astype(object).tolist() if c in parties else [None] * n for c in LOOKUP_COLUMNS]
+        keys: dict[tuple[Any, ...], int] = {}
+        codes = np.empty(n, dtype=np.int64)
+        for r, key in enumerate(zip(*cols, strict=True)):
+            key = tuple(_none_if_missing(v) for v in key)
+            code = keys.get(key)
+            if code is None:
+                code = keys[key] = len(keys)
+            codes[r] = code
+        rows: list[dict[str, Any]] = []
+        for key in keys:
+            rows.append(self._lookup_one(dict(zip(LOOKUP_COLUMNS, key, strict=True))))
+        table = pd.DataFrame(rows, columns=list(LOOKUP_OUTPUT_COLUMNS))
+        out = table.iloc[codes].reset_index(drop=True) if n else table.iloc[:0]
+        int_cols = [c for c in FEATURE_COLUMNS if c not in ("ppr_listed", "listed_ownership", "age_days")]
+        out = out.astype({**dict.fromkeys(int_cols, "int64"), "is_new": bool, "screen_score": "float64"})
+        return out.astype(dict.fromkeys(("ppr_listed", "listed_ownership", "age_days"), "float64"))
+
+    def _lookup_one(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        if row.get("name") is None or not str(row["name"]).strip():
+            vals: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS, 0)
+            vals.update(hops_to_listed=UNREACHABLE, age_days=math.nan, cluster_size=0)
+            return {
+                "entity_id": None,
+                "is_new": False,
+                "screen_score": 0.0,
+                "screen_list": None,
+                "screen_entry_id": None,
+                "screen_matched_name": None,
+                **vals,
+            }
+        res = self.resolve(Party.from_mapping(row))
+        feats, _ = self._features_for(res)
+        best = res.matches[0] if res.matches else None
+        return {
+            "entity_id": res.entity_id,
+            "is_new": res.is_new,
+            "screen_score": best.score if best else 0.0,
+            "screen_list": best.list_name if best else None,
+            "screen_entry_id": best.entry_id if best else None,
+            "screen_matched_name": best.matched_name if best else None,
+            **feats,
+        }
+
+    def screen(self, party: Party | Mapping[str, Any]) -> ScreenResult:
+        """Screen and resolve one party, with the entity's nearest listed party and shared identifiers."""
+        p = party if isinstance(party, Party) else Party.from_mapping(party)
+        res = self.resolve(p)
+        feats, path = self._features_for(res)
+        G = self.G
+        entity: dict[str, Any] = {
+            "id": res.entity_id,
+            "is_new": res.is_new,
+            "resolved_by": res.how,
+        }
+        if res.entity_id in G:
+            entity.update({k: v for k, v in describe_node(G, res.entity_id).items() if k not in ("id",)})
+        else:
+            entity.update(kind="company", label=p.name, listed=False, country=p.country)
+        entity["features"] = {
+            c: (None if isinstance(v, float) and math.isnan(v) else v) for c, v in feats.items()
+        }
+        entity["path_to_listed"] = [self._describe(n, res) for n in path]
+        nearest = path[-1] if path else None
+        entity["nearest_listed"] = self._describe(nearest, res) if nearest else None
+        entity["shared_identifiers"] = [
+            {
+                "identifier": i,
+                "kind": i.split(":", 2)[1],
+                "value": i.split(":", 2)[2],
+                "entities": [self._describe(u, res) for u in holders],
+            }
+            for i, holders in res.shared.items()
+        ]
+        return ScreenResult(res.matches, entity)
+
+    def _describe(self, node: str, res: Resolution) -> dict[str, Any]:
+        if node in self.G:
+            return describe_node(self.G, node)
+        return {"id": node, "kind": "company", "label": None, "listed": False, "new": node == res.entity_id}
+
+    # ------------------------------------------------------------------ graph queries
+    def neighbourhood(self, entity_id: str, hops: int = 2) -> dict[str, Any]:
+        """Nodes and edges around an entity with listed parties marked (``KeyError`` if unknown)."""
+        return neighbourhood(self.G, entity_id, hops)
+
+    def path_to_listed(self, entity_id: str) -> list[str]:
+        """Node ids from the entity to its nearest listed party (``[]`` if none; ``KeyError`` if unknown)."""
+        return self.features.path_to_listed(entity_id)
+
+    # ------------------------------------------------------------------ incremental
+    def _party_node(self, fields: Mapping[str, Any], when: date | None) -> tuple[str, list[str]]:
+        """The node of a shipment party, adding it (and its identifiers) when new; returns the node and
+        the nodes touched."""
+        party = Party.from_mapping(fields)
+        res = self.resolve(party)
+        G = self.G
+        touched = [res.entity_id]
+        if res.entity_id not in G:
+            G.add_node(
+                res.entity_id,
+                kind="company",
+                name=party.name,
+                country=party.country,
+                incorporated_on=_none_if_missing(fields.get("incorporated_on")),
+                first_seen=when,
+                listed=False,
+                source="shipment",
+            )
+            self.names.add(res.entity_id, [party.name], country=party.country, is_list=False)
+        for x in res.identifiers:
+            if x not in G.succ[res.entity_id]:
+                if x not in G:
+                    G.add_node(x, kind="identifier", id_kind=x.split(":", 2)[1])
+                G.add_edge(res.entity_id, x, has_identifier=True)
+                touched.append(x)
+        return res.entity_id, touched
+
+    def add_shipment(self, row: Mapping[str, Any]) -> dict[str, str]:
+        """Add one flat shipment row (``features.columns.SHIPMENT_SCHEMA`` names): its parties join the
+        graph (resolved or new), trade edges are recorded, and the features of the touched nodes are
+        updated incrementally. Returns ``{role: entity id}`` (intermediaries as ``intermediary_<i>``)."""
+        when = shipment_day(row)
+        nodes: dict[str, str] = {}
+        touched: list[str] = []
+        for role in PARTY_ROLES:
+            fields = row_party(row, role)
+            if fields is not None:
+                nodes[role], t = self._party_node(fields, when)
+                touched += t
+        for k, name in enumerate(row.get("intermediary_name") or []):
+            fields = {c: (row.get(f"intermediary_{c}") or [None] * (k + 1))[k] for c in LOOKUP_COLUMNS}
+            fields["name"] = name
+            nodes[f"intermediary_{k}"], t = self._party_node(fields, when)
+            touched += t
+        exp, con, end = nodes.get("exporter"), nodes.get("consignee"), nodes.get("end_user")
+        pairs = [(exp, con), (con, end)]
+        inters = [v for k, v in nodes.items() if k.startswith("intermediary_")]
+        pairs += [(exp, i) for i in inters] + [(i, con) for i in inters]
+        for a, b in pairs:
+            if a and b and a != b:
+                add_trade(self.G, a, b, when)
+        update_nodes(self.features, self.G, touched)
+        self._cache.clear()
+        return nodes
+
+    def add_shipments(
+        self, shipments: pd.DataFrame | pa.Table, *, refresh: bool | None = None, as_of: date | None = None
+    ) -> int:
+        """Add many flat shipment rows at once (distinct parties resolved once); features are recomputed
+        in full when ``refresh`` (default: more than 1,000 rows), else updated incrementally."""
+        df = shipments.to_pandas() if isinstance(shipments, pa.Table) else shipments
+        if not len(df):
+            return 0
+        parties = shipment_parties(df)
+        lk = parties[list(LOOKUP_COLUMNS)]
+        keys = (
+            pd.MultiIndex.from_frame(lk.fillna("\x00")).factorize()[0] if len(lk) else np.zeros(0, np.int64)
+        )
+        first_rows = pd.Series(np.arange(len(parties))).groupby(keys).first().to_numpy()
+        node_of_key: list[str] = []
+        touched: list[str] = []
+        for r in first_rows.tolist():
+            fields = parties.iloc[r].to_dict()
+            node, t = self._party_node(fields, fields.get("declared_on"))
+            node_of_key.append(node)
+            touched += t
+        entity_ids = pd.Series(np.asarray(node_of_key, dtype=object)[keys])
+        trades = trade_pairs(parties, entity_ids)
+        for src, dst, count, first, last in trades.itertuples(index=False):
+            add_trade(self.G, src, dst, first, count=int(count), last=last)
+            touched += [src, dst]
+        if refresh if refresh is not None else len(df) > 1000:
+            self.refresh(as_of=as_of)
+        else:
+            update_nodes(self.features, self.G, touched)
+            self._cache.clear()
+        return len(df)
+
+    def listed_count(self) -> int:
+        """Listed nodes (list entries and entities linked to one)."""
+        return int(self.features.listed[: self.features.size].sum())
+
+    def identifier_holders(self, kind: str, value: str) -> list[str]:
+        """Entities holding a normalised identifier."""
+        node = identifier_node(kind, value)
+        return self.resolver.shared_entities(node)

@@ -1,0 +1,196 @@
+"""Fuzzy name matching behind blocking keys: one index over the names of list entries and entities.
+
+Each name (a list entry's name and every alias, an entity's name) is normalised
+(:func:`graphs.normalize.name_forms`) and filed under blocking keys: its token skeletons and the
+character trigrams of its compact skeleton. A query collects the names that share keys with it,
+weighted by how rare each key is (keys filed under too many names are skipped, as stop words), and
+only the best few dozen candidates are scored with rapidfuzz. No query ever scans every entry.
+
+The score of a candidate is the best of a word-order-free comparison (``token_sort_ratio`` on the
+sorted words) and a spacing-free comparison of the skeletons (so "Chao Da Ke Ji" meets "Chaoda Keji"),
+in [0, 1]; a country that differs from the entry's costs :data:`COUNTRY_PENALTY`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from rapidfuzz import fuzz
+
+from graphs.normalize import NameForms, name_forms
+
+__all__ = [
+    "COUNTRY_PENALTY",
+    "MATCH_THRESHOLD",
+    "REPORT_THRESHOLD",
+    "NameHit",
+    "NameIndex",
+    "name_keys",
+    "score_forms",
+]
+
+# Scores at or above MATCH_THRESHOLD are list matches (a strong match forces hold); between
+# REPORT_THRESHOLD and it they are near misses shown to analysts. Chosen on bench/screening.py.
+MATCH_THRESHOLD = 0.88
+REPORT_THRESHOLD = 0.80
+COUNTRY_PENALTY = 0.05
+_CANDIDATES = 40
+_MAX_POSTING_SHARE = 0.02  # a key filed under more than 2 % of the names (and > 200) is a stop word
+_MIN_POSTING_CAP = 200
+
+
+def name_keys(forms: NameForms) -> list[str]:
+    """Blocking keys of a name: ``t:`` token skeletons and ``g:`` trigrams of the compact skeleton.
+
+    >>> name_keys(name_forms("Sirius"))
+    ['t:siru', 'g:sir', 'g:iru']
+    """
+    keys = [f"t:{s}" for s in dict.fromkeys(forms.skeletons) if len(s) >= 2]
+    c = forms.compact
+    keys.extend(dict.fromkeys(f"g:{c[i : i + 3]}" for i in range(max(0, len(c) - 2))))
+    return keys
+
+
+def score_forms(q: NameForms, c: NameForms) -> float:
+    """Similarity of two normalised names in [0, 1].
+
+    >>> score_forms(name_forms("Kontsern Sirius"), name_forms("Concern Sirius"))
+    1.0
+    >>> score_forms(name_forms("Sirius Concern Ltd"), name_forms("JSC Concern Sirius"))
+    1.0
+    """
+    if not q.compact or not c.compact:
+        return 0.0
+    a = fuzz.token_sort_ratio(q.sorted, c.sorted)
+    b = fuzz.ratio(q.compact, c.compact)
+    return float(max(a, b)) / 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class NameHit:
+    """One scored name: the node it belongs to, the name as written, and the score."""
+
+    node: str
+    name: str
+    score: float
+    is_list: bool
+
+
+class NameIndex:
+    """Blocking index of names owned by graph nodes (list entries and entities).
+
+    Names can be added at any time (a scored shipment's new party becomes findable at once); keys are
+    kept in plain lists, and a key's weight is its inverse document frequency.
+
+    >>> ix = NameIndex()
+    >>> ix.add("L:eu:1", ["JSC Concern Sirius", "Концерн Сириус"], country="RU", is_list=True)
+    >>> ix.add("e1", ["Sirocco Trading"], country="AE", is_list=False)
+    >>> [(h.node, h.name, h.score) for h in ix.search("Kontsern Sirius OOO", country="RU")][:1]
+    [('L:eu:1', 'JSC Concern Sirius', 1.0)]
+    """
+
+    def __init__(self) -> None:
+        self._postings: dict[str, list[int]] = {}
+        self._owner: list[str] = []
+        self._names: list[str] = []
+        self._forms: list[NameForms] = []
+        self._country: list[str | None] = []
+        self._is_list: list[bool] = []
+        self._by_node: dict[str, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def add(self, node: str, names: Sequence[str], *, country: str | None, is_list: bool) -> None:
+        """File ``names`` (blank ones skipped, duplicates once) as names of ``node``."""
+        seen: set[str] = {self._forms[i].sorted for i in self._by_node.get(node, [])}
+        for name in names:
+            if not name or not name.strip():
+                continue
+            forms = name_forms(name)
+            if not forms.compact or forms.sorted in seen:
+                continue
+            seen.add(forms.sorted)
+            i = len(self._names)
+            self._owner.append(node)
+            self._names.append(name)
+            self._forms.append(forms)
+            self._country.append(country)
+            self._is_list.append(is_list)
+            self._by_node.setdefault(node, []).append(i)
+            for key in name_keys(forms):
+                self._postings.setdefault(key, []).append(i)
+
+    def names_of(self, node: str) -> list[str]:
+        """The names filed for ``node``."""
+        return [self._names[i] for i in self._by_node.get(node, [])]
+
+    def _candidates(self, forms: NameForms, limit: int) -> NDArray[np.int64]:
+        total = max(1, len(self._names))
+        cap = max(_MIN_POSTING_CAP, int(total * _MAX_POSTING_SHARE))
+        ids: list[list[int]] = []
+        weights: list[float] = []  # one weight per key
+        fallback: list[int] | None = None
+        for key in name_keys(forms):
+            post = self._postings.get(key)
+            if not post:
+                continue
+            if len(post) > cap:
+                if fallback is None or len(post) < len(fallback):
+                    fallback = post
+                continue
+            ids.append(post)
+            # Token keys weigh more than a single trigram.
+            w = math.log(total / len(post)) + 1.0
+            weights.append(w * (3.0 if key[0] == "t" else 1.0))
+        if not ids:
+            if fallback is None:
+                return np.zeros(0, dtype=np.int64)
+            ids, weights = [fallback[: limit * 50]], [1.0]
+        if len(ids) == 1 and len(ids[0]) <= limit:
+            return np.asarray(ids[0], dtype=np.int64)
+        flat = np.fromiter((i for post in ids for i in post), dtype=np.int64)
+        per_id = np.repeat(np.asarray(weights, dtype=np.float64), [len(p) for p in ids])
+        return self._top(flat, per_id, limit)
+
+    @staticmethod
+    def _top(flat: NDArray[np.int64], w: NDArray[np.float64], limit: int) -> NDArray[np.int64]:
+        uniq, inv = np.unique(flat, return_inverse=True)
+        if len(uniq) <= limit:
+            return uniq
+        score = np.bincount(inv, weights=w)
+        best = np.argpartition(-score, limit)[:limit]
+        return uniq[best]
+
+    def search(
+        self,
+        name: str,
+        *,
+        country: str | None = None,
+        min_score: float = REPORT_THRESHOLD,
+        lists_only: bool = False,
+        limit: int = _CANDIDATES,
+    ) -> list[NameHit]:
+        """Names scoring at least ``min_score`` against ``name``, best first, one hit per node."""
+        forms = name_forms(name)
+        if not forms.compact:
+            return []
+        best: dict[str, NameHit] = {}
+        for i in self._candidates(forms, limit).tolist():
+            if lists_only and not self._is_list[i]:
+                continue
+            s = score_forms(forms, self._forms[i])
+            c = self._country[i]
+            if country and c and c != country:
+                s -= COUNTRY_PENALTY
+            if s < min_score:
+                continue
+            node = self._owner[i]
+            hit = best.get(node)
+            if hit is None or s > hit.score:
+                best[node] = NameHit(node, self._names[i], round(s, 4), self._is_list[i])
+        return sorted(best.values(), key=lambda h: (-h.score, h.node))
