@@ -242,13 +242,13 @@ def _websites(text: str) -> list[str]:
     return [w.rstrip(",;") for w in re.split(r"[;,\s]+", _clean(text)) if "." in w and "@" not in w]
 
 
-def _valid_number(text: str, region: str | None) -> str | None:
-    """E.164 of ``text`` if it is a valid number, or becomes one without up to four trailing digits (the
-    EU extraction glued footnote numbers to some phones: "+ 7 (495) 665-61-54113")."""
+def _parse_phone(text: str, region: str | None) -> tuple[str | None, str | None]:
+    """``(valid, possible)`` E.164 forms of ``text``. Valid also counts a number that becomes valid without
+    up to four trailing digits (the EU extraction glued footnote numbers to some: "665-61-54113")."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        return None
+        return None, None
     national = str(number.national_number)
     for cut in range(5):
         if cut >= len(national) - 4:
@@ -260,10 +260,10 @@ def _valid_number(text: str, region: str | None) -> str | None:
             number_of_leading_zeros=number.number_of_leading_zeros,
         )
         if phonenumbers.is_valid_number(candidate):
-            return str(phonenumbers.format_number(candidate, phonenumbers.PhoneNumberFormat.E164))
-    if region is None and phonenumbers.is_possible_number(number):
-        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-    return None
+            return str(phonenumbers.format_number(candidate, phonenumbers.PhoneNumberFormat.E164)), None
+    if phonenumbers.is_possible_number(number):
+        return None, str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return None, None
 
 
 def _format_phone(fragment: str, region: str | None) -> str | None:
@@ -274,24 +274,13 @@ def _format_phone(fragment: str, region: str | None) -> str | None:
     if len(digits) < 5:  # a stray country code or extension, not a number
         return None
     plus = fragment.lstrip("( ").startswith("+")
-    if plus:
-        number = _valid_number(fragment, None)
-        if number is not None:
-            return number
+    if not plus:
+        return (_parse_phone(fragment, region)[0] if region else None) or digits
+    valid, possible = _parse_phone(fragment, None)
+    if valid is None and region:
         # "+ 8 (800) 600-42-30": a national number written behind a "+" by mistake.
-        if region and not _known_calling_code(digits):
-            number = _valid_number(fragment.replace("+", "", 1), region)
-    else:
-        number = _valid_number(fragment, region) if region else None
-    return number or ("+" if plus else "") + digits
-
-
-def _known_calling_code(digits: str) -> bool:
-    return any(
-        phonenumbers.region_code_for_country_code(int(digits[:n])) != "ZZ"
-        for n in (1, 2, 3)
-        if len(digits) > n
-    )
+        valid = _parse_phone(fragment.replace("+", "", 1), region)[0]
+    return valid or possible or "+" + digits
 
 
 def _region_of(e164: str) -> str | None:
@@ -674,11 +663,18 @@ def _parse_eu(path: Path, ctx: _Context) -> list[ListRecord]:
 # US Consolidated Screening List CSV
 
 _CSL_USED = ("_id", "entity_number", "type", "programs", "name", "addresses", "start_date", "alt_names",
-             "ids", "citizenships", "nationalities")  # fmt: skip
+             "ids", "citizenships", "nationalities", "vessel_flag")  # fmt: skip
+
+
+# CSL "ids" types that describe the party rather than identify it.
+_CSL_NOT_IDS = ("gender", "sanctions", "organization type", "organization established", "target type",
+                "year of build", "listing date", "effective date", "executive order",
+                "prohibited")  # fmt: skip
 
 
 def _csl_ids(cell: str, draft: _Draft) -> None:
-    """``"Type, Number, Country; ..."``: websites, e-mails and phones to their fields, the rest as ids."""
+    """``"Type, Number, Country; ..."``: websites, e-mails and phones to their fields, identifiers as
+    ``"Number (Type)"``; descriptive items (gender, sanctions notes) go to ``extra["ids"]``."""
     for item in _split(cell):
         parts = [p.strip() for p in item.split(",")]
         kind = parts[0] if len(parts) > 1 else ""
@@ -694,6 +690,8 @@ def _csl_ids(cell: str, draft: _Draft) -> None:
             draft.emails.extend(_emails(value))
         elif "phone" in kind_key or "telephone" in kind_key:
             draft.phone_cells.append(value)
+        elif any(word in kind_key for word in _CSL_NOT_IDS):
+            draft.extra["ids"] = "; ".join(filter(None, [draft.extra.get("ids"), item]))
         else:
             draft.registration_ids.append(f"{value} ({kind})" if kind else value)
 
@@ -717,11 +715,12 @@ def _parse_csl(path: Path, ctx: _Context) -> list[ListRecord]:
             draft.addresses.append(", ".join(parts))
             if parts and re.fullmatch(r"[A-Z]{2}", parts[-1]):
                 draft.countries.append(parts[-1])
-        draft.countries += _split(get("nationalities"), r"[;,]") + _split(get("citizenships"), r"[;,]")
+        for column in ("nationalities", "citizenships", "vessel_flag"):
+            draft.countries += _split(get(column), r"[;,]")
+        draft.extra = {k: v for k, v in row.items() if k not in _CSL_USED and v.strip()}
         _csl_ids(get("ids"), draft)
         draft.programs = _split(get("programs"))
         draft.start_date = _parse_date(get("start_date"), ctx, line, "start_date")
-        draft.extra = {k: v for k, v in row.items() if k not in _CSL_USED and v.strip()}
         out.append(_finish(draft, ctx))
     return out
 
@@ -846,7 +845,8 @@ def _parse_csv(path: Path, ctx: _Context, mapping: Mapping[str, str]) -> list[Li
         if not entry_id:
             # No id column: a slug of the name, numbered when a name repeats (the DoD list names some
             # companies once per designation year), so ids stay stable while the file's order does.
-            base = slug(_unquote(name).rstrip("*"), 100)
+            # At most 48 characters (+ "-N"), so "{list}:{entry_id}" fits the 80 of an edge end.
+            base = slug(_unquote(name).rstrip("*"), 48)
             seen_ids[base] = seen_ids.get(base, 0) + 1
             entry_id = base if seen_ids[base] == 1 else f"{base}-{seen_ids[base]}"
         draft = _Draft(

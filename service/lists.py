@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col
 
 from features.reference import countries
@@ -212,9 +212,14 @@ def _parent_links(session: Session, records: Sequence[ListRecord], list_name: st
     prefix = f"{list_name}:parent:"
     for r in records:
         child = f"{list_name}:{r.entry_id}"
+        if r.parent_names and len(child) > _ENTITY_ID_MAX:
+            raise ListImportError(
+                f"entry {r.entry_id!r} names a parent, but its id {child!r} is longer than the "
+                f"{_ENTITY_ID_MAX} characters an ownership edge can hold; use a shorter list name or entry id"
+            )
         for parent in r.parent_names:
             key = name_key(parent)
-            src = _best(own.get(key, []), child)
+            src = _best([c for c in own.get(key, []) if len(c.entry_id) <= _ENTITY_ID_MAX], child)
             if src is not None:
                 links.in_list += 1
             else:
@@ -228,7 +233,7 @@ def _parent_links(session: Session, records: Sequence[ListRecord], list_name: st
                         ).where(col(ListEntry.list_name) != list_name)
                     ).all()
                     others = _index([(row[0], row[1], row[2], row[3]) for row in rows])
-                src = _best(others.get(key, []), child)
+                src = _best([c for c in others.get(key, []) if len(c.entry_id) <= _ENTITY_ID_MAX], child)
                 if src is not None:
                     links.other_lists += 1
                 else:
@@ -288,7 +293,7 @@ def import_list(
             if links.edges:
                 session.execute(insert(Relationship), links.edges)
             session.flush()
-        except IntegrityError as exc:
+        except (IntegrityError, DataError) as exc:
             duplicates = _duplicates(records)
             if duplicates:
                 shown = ", ".join(repr(d) for d in duplicates[:5]) + (" ..." if len(duplicates) > 5 else "")
