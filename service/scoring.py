@@ -20,7 +20,6 @@ from features.columns import shipments_to_table
 from features.pipeline import FeatureBatch, build_features
 from features.schema import Shipment
 from features.spec import FEATURE_INDEX
-from features.text import mentions_weapons
 from graphs.index import PartyIndex
 from graphs.neighbourhood import describe_node
 from models.bundle import ModelBundle
@@ -37,6 +36,10 @@ REASONS = 5
 # farther paths say little to an analyst and cost a walk each.
 CONTEXT_MAX_HOPS = 4
 _UNREACHABLE = 99
+_CONTEXT_COLUMNS = (
+    "party_name", "entity_id", "is_new", "hops_to_listed", "listed_within_2", "listed_ownership",
+    "shared_id_listed", "cluster_size",
+)  # fmt: skip
 
 
 def _graph_fingerprint(index: PartyIndex) -> str:
@@ -105,7 +108,8 @@ class Scorer:
                 destination=_strings(table, "destination_country"),
                 consignee_business_type=_strings(table, "consignee_business_type"),
                 end_user_business_type=_strings(table, "end_user_business_type"),
-                end_use_weapons=mentions_weapons(table.column("declared_end_use")),
+                # The pipeline's own reading of the declared end use (features.text.mentions_weapons).
+                end_use_weapons=matrix[:, FEATURE_INDEX["end_use_mentions_weapons"]] > 0.5,
             ),
             review_threshold=self.bundle.action_threshold,
             audit_rate=self.settings.audit_rate,
@@ -157,18 +161,20 @@ class Scorer:
         context: list[dict[str, Any]] = [{"parties": []} for _ in range(n)]
         if parties.empty:
             return context
-        named = parties[parties["entity_id"].notna()]
-        ships = named["ship"].to_numpy()
-        hops = named["hops_to_listed"].to_numpy()
-        columns = ("role", "party_name", "entity_id", "is_new", "hops_to_listed", "listed_within_2")
-        extra = ("listed_ownership", "shared_id_listed", "cluster_size")
-        records = named[list(columns + extra)].to_dict("records")
+        named = parties["entity_id"].notna().to_numpy()
+        if not named.any():
+            return context
+        # Plain Python lists per column: a dict per party without pandas' per-row machinery.
+        cols = {c: parties[c].to_numpy()[named].tolist() for c in _CONTEXT_COLUMNS}
+        roles = parties["role"].astype(str).to_numpy()[named].tolist()
+        ships = parties["ship"].to_numpy()[named].tolist()
         with self._lock:
-            for ship, hop, rec in zip(ships.tolist(), hops.tolist(), records, strict=True):
-                entry = {k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
-                entry["role"] = str(entry["role"])
-                reachable = hop < _UNREACHABLE and hop <= CONTEXT_MAX_HOPS
-                entry["path_to_listed"] = self._path(str(entry["entity_id"])) if reachable else []
+            for k, ship in enumerate(ships):
+                entry: dict[str, Any] = {"role": roles[k]}
+                entry.update({c: cols[c][k] for c in _CONTEXT_COLUMNS})
+                hops = entry["hops_to_listed"]
+                near = hops < _UNREACHABLE and hops <= CONTEXT_MAX_HOPS
+                entry["path_to_listed"] = self._path(str(entry["entity_id"])) if near else []
                 context[ship]["parties"].append(entry)
         return context
 
