@@ -276,9 +276,14 @@ def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
     return len(edges)
 
 
-def add_relationships(G: nx.DiGraph[str], relationships: pd.DataFrame | Iterable[Mapping[str, Any]]) -> int:
+def add_relationships(
+    G: nx.DiGraph[str], relationships: pd.DataFrame | Iterable[Mapping[str, Any]], *, strict: bool = True
+) -> int:
     """Add entity-to-entity edges (``src_id, dst_id, kind`` and ``share`` for ownership; ``count,
-    first_date, last_date`` for ``traded_with``). Both ends must already be nodes.
+    first_date, last_date`` for ``traded_with``). Both ends must already be nodes. An ownership of
+    unknown share becomes a ``subsidiary`` edge (control, 100 % for the 50 % rule). With
+    ``strict=False`` an edge whose end is unknown is skipped (and counted in a warning) instead of
+    raising ``ValueError``.
 
     >>> G = new_graph()
     >>> _ = add_entities(G, [{"id": i, "kind": "company", "name": i} for i in "ab"])
@@ -288,15 +293,21 @@ def add_relationships(G: nx.DiGraph[str], relationships: pd.DataFrame | Iterable
     {'ownership': 0.6}
     """
     rows = _rows(relationships)
-    n = 0
+    n = skipped = 0
     for row in rows:
         src, dst, kind = str(row["src_id"]), str(row["dst_id"]), str(row["kind"])
-        for end in (src, dst):
-            if end not in G:
-                raise ValueError(f"relationship {src}->{dst} ({kind}): {end!r} is not in the graph")
-        if kind == "ownership":
-            share = _clean(row.get("share"))
-            share = 0.0 if share is None else float(share)
+        missing = [end for end in (src, dst) if end not in G]
+        if missing and strict:
+            raise ValueError(f"relationship {src}->{dst} ({kind}): {missing[0]!r} is not in the graph")
+        if missing:
+            skipped += 1
+            continue
+        share = _clean(row.get("share"))
+        if kind == "ownership" and share is None:
+            # Ownership of unknown share (a list's "parent company") is recorded as control.
+            G.add_edge(src, dst, subsidiary=True)
+        elif kind == "ownership":
+            share = float(share)
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"relationship {src}->{dst}: ownership share {share} is not in [0, 1]")
             G.add_edge(src, dst, ownership=share)
@@ -314,6 +325,8 @@ def add_relationships(G: nx.DiGraph[str], relationships: pd.DataFrame | Iterable
                 f"relationship {src}->{dst}: unknown kind {kind!r}; expected one of {EDGE_KINDS}"
             )
         n += 1
+    if skipped:
+        log.warning("%d relationship(s) skipped: an end is not in the graph", skipped)
     return n
 
 

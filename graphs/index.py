@@ -108,11 +108,13 @@ class PartyIndex:
         list_entries: pd.DataFrame | None = None,
         shipments: pd.DataFrame | pa.Table | None = None,
         as_of: date | None = None,
+        strict: bool = True,
     ) -> PartyIndex:
         """Build from frames with the world-directory columns (docs/ARCHITECTURE.md); any may be absent.
 
         ``entities`` contact columns become identifiers only when no ``identifiers`` frame is given.
         Shipments' parties are resolved (new ones join the graph) and become ``traded_with`` edges.
+        ``strict=False`` skips relationships whose ends are unknown instead of raising ``ValueError``.
         """
         t0 = time.perf_counter()
         G = new_graph()
@@ -123,7 +125,7 @@ class PartyIndex:
         if list_entries is not None and len(list_entries):
             add_list_entries(G, list_entries)
         if relationships is not None and len(relationships):
-            add_relationships(G, relationships)
+            add_relationships(G, relationships, strict=strict)
         has_shipments = shipments is not None and len(shipments) > 0
         # With shipments the features are computed once, after their parties and trades joined.
         index = cls(G, compute_node_features(new_graph() if has_shipments else G, as_of=as_of))
