@@ -29,12 +29,11 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import phonenumbers
 from anyascii import anyascii
@@ -184,7 +183,7 @@ def _trailing_parenthesis(text: str) -> tuple[str, str] | None:
     return None
 
 
-def expand_name(name: str, *, is_place: Any = None, _depth: int = 0) -> list[str]:
+def expand_name(name: str, *, is_place: Callable[[str], bool] | None = None, _depth: int = 0) -> list[str]:
     """A name and the names hidden in its trailing parenthesis (abbreviation, former name, other script).
 
     ``"Открытое Акционерное Общество «Концерн «Сириус» (ОАО «Концерн «Сириус»)"`` gives the full text,
@@ -849,11 +848,11 @@ def _parse_csv(path: Path, ctx: _Context, mapping: Mapping[str, str]) -> list[Li
             base = slug(_unquote(name).rstrip("*"), 48)
             seen_ids[base] = seen_ids.get(base, 0) + 1
             entry_id = base if seen_ids[base] == 1 else f"{base}-{seen_ids[base]}"
-        draft = _Draft(
-            line=line, entry_id=entry_id, name=name, name_field=name_col, kind=_kind(cells.first("kind"))
-        )
+        kind = _kind(cells.first("kind"))
+        draft = _Draft(line=line, entry_id=entry_id, name=name, name_field=name_col, kind=kind)
+        # Commas separate company aliases ("Knownsec,Beijing Kownsec") but not "SURNAME, Given" names.
         draft.names = [row[c] for c in other_name_cols] + [
-            n for cell in cells.all("alias") for n in _split_names(cell, commas=True)
+            n for cell in cells.all("alias") for n in _split_names(cell, commas=kind != "person")
         ]
         draft.countries = [c for cell in cells.all("country") for c in _split(cell, r"[;,\n]")]
         draft.addresses = [a for cell in cells.all("address") for a in _split(cell)]

@@ -215,3 +215,9 @@ def test_unknown_format_missing_file_and_non_utf8_are_errors(tmp_path: Path) -> 
     with pytest.raises(ListFileError, match="not UTF-8") as caught:
         parse_list_file(path, "csv", "t")
     assert caught.value.line == 3
+
+
+def test_person_aliases_keep_their_commas(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'Name,Type,Alias\nIvan Petrov,Individual,"PETROV, Ivan; Petrov I."\n')
+    [record] = parse_list_file(path, "csv", "t")
+    assert (record.kind, record.aliases) == ("person", ("PETROV, Ivan", "Petrov I."))
