@@ -39,15 +39,17 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
 
 @app.command("import")
 def import_command(
-    file: Path = typer.Argument(..., help="The list file.", show_default=False),
+    file: Path = typer.Argument(..., metavar="FILE", help="The list file.", show_default=False),
     fmt: ListFormat = typer.Option(..., "--format", "-f", help="The file's format.", show_default=False),
     list_name: str = typer.Option(
-        ..., "--list", "-l", help="Name of the list (replaced if loaded).", show_default=False
+        ..., "--list", "-l", metavar="NAME", help="Name of the list (replaced if loaded).", show_default=False
     ),
     maps: list[str] | None = typer.Option(
         None,
         "--map",
-        help="Plain csv: read FIELD from column HEADER (FIELD=HEADER, repeatable).",
+        metavar="FIELD=HEADER",
+        help="Plain csv: read FIELD (name, alias, country, address, phone, email, website, registration, "
+        "parent, program, start_date, kind, id) from column HEADER; repeatable.",
         show_default=False,
     ),
 ) -> None:
