@@ -1,0 +1,8 @@
+"""Service test fixtures: the small trained world, and a real uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from tests.fixtures_world import small_scorer, small_world
+from tests.service.server import live_server
+
+__all__ = ["live_server", "small_scorer", "small_world"]
