@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from features import reference
 from features.arrow import Col, pc
+from features.regex import Pattern
 
 __all__ = [
     "free_mail",
@@ -45,6 +46,11 @@ _MAIL_CENTER = (
     r"\bc/o\b|(^|[^\pL])а/я([^\pL]|$)|абонентск[\pL\pN_]*\s+ящик|信箱"
 )
 
+FREE_MAIL = Pattern(_FREE_MAIL)
+RESIDENTIAL = Pattern(_RESIDENTIAL)
+FREE_ZONE = Pattern(_FREE_ZONE)
+MAIL_CENTER = Pattern(_MAIL_CENTER)
+
 
 def _bools(result: Col) -> npt.NDArray[np.bool_]:
     return np.asarray(result.fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
@@ -56,7 +62,7 @@ def _blank(arr: Col) -> Col:
 
 def free_mail(emails: Col) -> npt.NDArray[np.bool_]:
     """True where the e-mail address is at a free web-mail provider (gmail.com, qq.com, mail.ru ...)."""
-    return _bools(pc.match_substring_regex(emails, pattern=_FREE_MAIL))
+    return FREE_MAIL.search(emails)
 
 
 def no_web_presence(websites: Col, emails: Col) -> npt.NDArray[np.bool_]:
@@ -68,17 +74,17 @@ def no_web_presence(websites: Col, emails: Col) -> npt.NDArray[np.bool_]:
 
 def residential_address(addresses: Col) -> npt.NDArray[np.bool_]:
     """True where the address is a residence (apartment / flat number, "квартира", "小区")."""
-    return _bools(pc.match_substring_regex(addresses, pattern=_RESIDENTIAL))
+    return RESIDENTIAL.search(addresses)
 
 
 def free_zone_address(addresses: Col) -> npt.NDArray[np.bool_]:
     """True where the address is in a free trade zone (JAFZA, "FZE", "保税区", "ОЭЗ" ...)."""
-    return _bools(pc.match_substring_regex(addresses, pattern=_FREE_ZONE))
+    return FREE_ZONE.search(addresses)
 
 
 def mail_center_address(addresses: Col) -> npt.NDArray[np.bool_]:
     """True where the address is a P.O. box, mail centre or virtual office."""
-    return _bools(pc.match_substring_regex(addresses, pattern=_MAIL_CENTER))
+    return MAIL_CENTER.search(addresses)
 
 
 @cache

@@ -103,7 +103,7 @@ def _col(table: pa.Table, name: str) -> Col:
 
 def _norm_name(names: Col) -> Col:
     lowered = pc.utf8_lower(names)
-    return pc.replace_substring_regex(lowered, pattern=r"[\s\p{P}\p{S}]+", replacement="")
+    return pc.replace_substring_regex(lowered, pattern=r"[ \t\n\r\f!-/:-@\[-`{-~]+", replacement="")
 
 
 def _days(column: Col) -> npt.NDArray[np.float64]:

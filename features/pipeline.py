@@ -165,7 +165,8 @@ def _party_lookup(ev: Evidence) -> pd.DataFrame:
 
 
 def _check_table(shipments: pa.Table) -> pa.Table:
-    missing = [f.name for f in SHIPMENT_SCHEMA if f.name not in shipments.column_names]
+    present = set(shipments.column_names)
+    missing = [f.name for f in SHIPMENT_SCHEMA if f.name not in present]
     if missing:
         raise ValueError(f"shipments table lacks columns {missing} (see features.columns.SHIPMENT_SCHEMA)")
     wrong = [

@@ -1,8 +1,8 @@
 """End-use text analysis in English, Chinese and Russian, vectorised.
 
 Every function takes a whole column (pyarrow array/chunked array, pandas Series or a sequence of
-``str | None``) and returns one numpy bool per text. Each test is one compiled RE2 pattern run by Arrow
-over the column, so a million texts cost one pass, not a Python loop.
+``str | None``) and returns one numpy bool per text. Each test is one compiled pattern run over the
+column's distinct values (see :mod:`features.regex`: Python ``re`` for a few, Arrow RE2 for many).
 
 Decisions (tested in tests/features/test_text.py):
 
@@ -30,9 +30,14 @@ import pandas as pd
 import pyarrow as pa
 
 from features.arrow import Col, pc
+from features.regex import Pattern, strings
 
 __all__ = [
+    "COVER_USE",
+    "MISSING",
+    "VAGUE",
     "VAGUE_MAX_CHARS",
+    "WEAPONS",
     "Texts",
     "cover_use",
     "end_use_missing",
@@ -94,32 +99,32 @@ _COVER_USE = (
     r"traffic\s+(lights?|signals?|control\s+lights?)|medical\s+research|electron\s+microscop|"
     r"weather\s+(stations?|balloons?|research|monitoring)|agricultur[\pL\pN_]*\s+(drones?|research)|"
     r"\btoys?\b|hobby|model\s+aircraft|amateur\s+radio|educational\s+(kits?|purposes?)|"
+    r"household\s+appliances?|oil\s+and\s+gas\s+exploration|"
     r"航天计划|太空计划|航天项目|交通信号|红绿灯|医学研究|医疗研究|电子显微镜|气象|农业无人机|玩具|"
-    r"业余无线电|教学|"
+    r"业余无线电|教学|家用电器|石油勘探|"
     r"космическ[\pL\pN_]*\s+(программ|исследован)|светофор|медицинск[\pL\pN_]*\s+исследован|"
     r"электронн[\pL\pN_]*\s+микроскоп|метео|сельскохозяйственн[\pL\pN_]*\s+(дрон|беспилотник)|игрушк|"
-    r"радиолюбител|учебн"
+    r"радиолюбител|учебн|бытов[\pL]*\s+техник|нефтегаз"
 )
 
 
+_MISSING = (
+    # At most one character that is not whitespace, an ASCII digit or ASCII punctuation.
+    r"^[ \t\n\r\f!-@\[-`{-~]*([^ \t\n\r\f!-@\[-`{-~][ \t\n\r\f!-@\[-`{-~]*)?$"
+)
+
+WEAPONS = Pattern(_WEAPONS, strip=_NOT_WEAPONS)
+VAGUE = Pattern(_VAGUE)
+COVER_USE = Pattern(_COVER_USE)
+MISSING = Pattern(_MISSING)
+
+
 def _column(texts: Texts) -> Col:
-    if isinstance(texts, pa.ChunkedArray):
-        arr = texts.combine_chunks()
-    elif isinstance(texts, pa.Array):
-        arr = texts
-    elif isinstance(texts, pd.Series):
-        arr = pa.array(texts.astype(object).where(texts.notna(), None), type=pa.string())
-    else:
-        arr = pa.array(list(texts), type=pa.string())
-    if pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.string())
-    if not pa.types.is_string(arr.type):
-        raise TypeError(f"expected a column of strings, got {arr.type}")
-    return arr
-
-
-def _bools(result: Col) -> npt.NDArray[np.bool_]:
-    return np.asarray(result.fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+    if isinstance(texts, pa.ChunkedArray | pa.Array):
+        return strings(texts)
+    if isinstance(texts, pd.Series):
+        return strings(pa.array(texts.astype(object).where(texts.notna(), None), type=pa.string()))
+    return strings(pa.array(list(texts), type=pa.string()))
 
 
 def mentions_weapons(texts: Texts) -> npt.NDArray[np.bool_]:
@@ -128,25 +133,24 @@ def mentions_weapons(texts: Texts) -> npt.NDArray[np.bool_]:
     Quality descriptors ("military-grade") and explicit negations ("not for military use") do not count.
     Null texts are False.
     """
-    arr = _column(texts)
-    cleaned = pc.replace_substring_regex(arr, pattern=_NOT_WEAPONS, replacement=" ")
-    return _bools(pc.match_substring_regex(cleaned, pattern=_WEAPONS))
+    return WEAPONS.search(_column(texts))
 
 
 def end_use_missing(texts: Texts) -> npt.NDArray[np.bool_]:
-    """True where no end use is declared: null, empty, or fewer than two letters (one CJK word has two)."""
-    arr = _column(texts)
-    letters = pc.replace_substring_regex(arr, pattern=r"[\s\p{P}\p{S}\d]+", replacement="")
-    return _bools(pc.less(pc.utf8_length(letters).fill_null(0), 2))
+    """True where no end use is declared: null, empty, or at most one letter (one CJK word has two)."""
+    return MISSING.search(_column(texts))
 
 
 def end_use_vague(texts: Texts) -> npt.NDArray[np.bool_]:
     """True where the end use is only a generic phrase ("general use", "for resale", "民用", ...)."""
     arr = _column(texts)
-    short = pc.less_equal(pc.utf8_length(arr), VAGUE_MAX_CHARS)
-    return _bools(pc.and_(short, pc.match_substring_regex(arr, pattern=_VAGUE)))
+    short = np.asarray(
+        pc.less_equal(pc.utf8_length(arr), VAGUE_MAX_CHARS).fill_null(False).to_numpy(zero_copy_only=False),
+        dtype=np.bool_,
+    )
+    return short & VAGUE.search(arr)
 
 
 def cover_use(texts: Texts) -> npt.NDArray[np.bool_]:
     """True where the text claims a civil use known as a cover story for military electronics."""
-    return _bools(pc.match_substring_regex(_column(texts), pattern=_COVER_USE))
+    return COVER_USE.search(_column(texts))
