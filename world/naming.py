@@ -82,8 +82,8 @@ class CompanyName:
 
 @cache
 def country_name(iso2: str) -> str:
-    """The English short name of a country."""
-    return reference.countries()[iso2].name
+    """The country as written on an address (English)."""
+    return vocab.ADDRESS_COUNTRY.get(iso2) or reference.countries()[iso2].name
 
 
 def _industry(u: Uniforms, lang: str, sector: str) -> str:
@@ -158,7 +158,7 @@ def _city(u: Uniforms, country: str) -> str:
 def address(u: Uniforms, country: str, *, residential: bool = False) -> str:
     """A street address in the local style; ``residential`` gives a flat/apartment address."""
     lang = vocab.LANGUAGE.get(country, "en")
-    street = u.pick(vocab.STREETS.get(lang, vocab.STREETS["en"]))
+    street = u.pick(vocab.STREETS.get("hk" if country == "HK" else lang, vocab.STREETS["en"]))
     num = u.integer(1, 240)
     city = _city(u, country)
     cname = country_name(country)

@@ -104,6 +104,28 @@ _LISTED_COUNTRIES: tuple[tuple[str, float], ...] = (
 )
 
 
+# Where a company's phone line is registered when it is not its own country's (diaspora, parent firm,
+# the agent's mainland line...): common in hubs, occasional elsewhere.
+_FOREIGN_PHONE: dict[str, tuple[str, ...]] = {
+    "HK": ("CN", "CN", "CN", "SG"),
+    "AE": ("IN", "RU", "IR", "GB", "PK"),
+    "KZ": ("CN", "TR"),
+    "KG": ("RU", "CN", "KZ"),
+    "AM": ("RU", "RU", "US"),
+    "GE": ("RU", "TR", "AM"),
+    "TR": ("RU", "DE", "AZ"),
+    "RS": ("RU", "DE"),
+    "UZ": ("RU", "KZ"),
+    "SG": ("MY", "CN", "IN"),
+    "CY": ("RU", "GB", "GR"),
+}
+_HUB_SET = frozenset(("HK", "AE", "TR", "KZ", "KG", "AM", "GE", "UZ", "RS", "SG", "CY", "TJ"))
+
+
+def _phone_country(u: Uniforms, country: str) -> str:
+    return u.pick(_FOREIGN_PHONE.get(country, ("US", "GB", "CN", "DE")))
+
+
 def _weighted(u: Uniforms, table: tuple[tuple[str, float], ...]) -> str:
     total = sum(w for _, w in table)
     x = u() * total
@@ -255,6 +277,7 @@ class _Maker:
         phone_p: float = 0.95,
         script_p: float = 0.35,
         directors: int = 1,
+        foreign_phone_p: float | None = None,
     ) -> int:
         """A company with its contact details and ``directors`` directors; returns its index."""
         u = self.u
@@ -268,7 +291,10 @@ class _Maker:
         else:
             addr = address(u, country)
         domain = website_domain(u, latin, country) if u.chance(web_p) else None
-        tel: str | None = phone(u, country) if u.chance(phone_p) else None
+        if foreign_phone_p is None:
+            foreign_phone_p = 0.12 if country in _HUB_SET else 0.02
+        line = _phone_country(u, country) if u.chance(foreign_phone_p) else country
+        tel: str | None = phone(u, line) if u.chance(phone_p) else None
         if agent is not None and tel is not None and u.chance(0.35):
             # Tenants of a formation agent often list the agent's switchboard.
             tel = self.agent_phone.setdefault(agent, phone(u, country))
@@ -470,7 +496,7 @@ def _listed_parties(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
         extra = pop.aliases.setdefault(idx, [])
         words = pop.latin[idx].replace('"', "").split()
         initials = "".join(w[0] for w in words if w[:1].isupper())
-        if len(initials) >= 2:
+        if len(initials) >= 3:
             extra.append(initials)
         if u.chance(0.3):
             extra.append(f"{words[0]} {u.pick(('Research Center', 'Engineering Centre', 'Trading House'))}")
@@ -555,6 +581,7 @@ def _scheme_vehicles(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             incorporated=_new_day(u) if u.chance(0.7) else _age_days(u),
             web_p=0.35,
             address_kind="agent" if cc in _SHELL_HUBS and u.chance(0.5) else "own",
+            foreign_phone_p=0.3,
         )
         pop.patron[idx] = patron
         links = 0
@@ -593,6 +620,7 @@ def _scheme_vehicles(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             web_p=0.15,
             address_kind="agent" if u.chance(0.85) else "residential",
             business_type=u.pick(("trading_company", "trading_company", "other", "distributor")),
+            foreign_phone_p=0.3,
         )
         if u.chance(0.3) and listed:
             patron = u.pick(listed)
@@ -608,9 +636,10 @@ def _scheme_vehicles(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             web_p=0.5,
             address_kind="agent" if u.chance(0.4) else "own",
             business_type="freight_forwarder",
+            foreign_phone_p=0.3,
         )
     for _ in range(max(5, int(n * 0.16))):
-        cc = u.pick((*_SHELL_HUBS, "CN", "CN", "IN", "TH", "VN", "MY"))
+        cc = u.pick((*_SHELL_HUBS, "CN", "CN", "IN", "TH", "VN", "MY", "ID", "EG", "PK", "AZ", "MN", "SA"))
         mk.company(
             cc,
             u.pick(("electronics", "trading")),
@@ -619,9 +648,10 @@ def _scheme_vehicles(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             web_p=0.35,
             address_kind="residential" if u.chance(0.3) else ("agent" if u.chance(0.3) else "own"),
             business_type=u.pick(("trading_company", "distributor", "other")),
+            foreign_phone_p=0.3,
         )
     for _ in range(max(5, int(n * 0.1))):
-        cc = u.pick((*_SHELL_HUBS, "CN", "RU", "BY", "IN"))
+        cc = u.pick((*_SHELL_HUBS, "CN", "RU", "RU", "RU", "BY", "BY", "IR", "VN", "TH"))
         mk.company(
             cc,
             u.pick(("electronics", "trading")),
@@ -629,6 +659,7 @@ def _scheme_vehicles(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             incorporated=_new_day(u) if u.chance(0.5) else _age_days(u),
             web_p=0.4,
             business_type=u.pick(("trading_company", "distributor")),
+            foreign_phone_p=0.3,
         )
     for _ in range(max(5, int(n * 0.08))):
         cc = u.pick(("HK", "AE", "TR", "CY", "SG", "KZ", "AM", "GE"))
@@ -639,6 +670,7 @@ def _scheme_vehicles(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             incorporated=_new_day(u) if u.chance(0.6) else _age_days(u),
             web_p=0.2,
             address_kind="agent" if u.chance(0.7) else "own",
+            foreign_phone_p=0.3,
         )
     # Honest trading houses that pay for others (a common, legitimate pattern).
     for _ in range(max(5, int(n * 0.1))):

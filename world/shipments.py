@@ -96,6 +96,18 @@ def _pick(rng: np.random.Generator, pool: np.ndarray, k: int) -> np.ndarray:
     return pool[rng.integers(0, len(pool), k)]
 
 
+def _pick_near(rng: np.random.Generator, w: _World, pool: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """For each row an entity of ``pool`` in the ``wanted`` country (any country when it has none)."""
+    out = _pick(rng, pool, len(wanted))
+    countries = w.country[pool]
+    for cc in np.unique(wanted.astype(str)):
+        local = pool[countries == cc]
+        rows = np.flatnonzero(wanted == cc)
+        if len(local):
+            out[rows] = local[rng.integers(0, len(local), len(rows))]
+    return out
+
+
 def _clusters(rng: np.random.Generator, rows: np.ndarray, pool: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Group ``rows`` into runs of ``lo..hi`` shipments that share one party drawn from ``pool``."""
     sizes = rng.integers(lo, hi + 1, len(rows))
@@ -222,11 +234,11 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
     name = sc.name
     if name == "direct_listed_party":
         parties, cluster = _clusters(rng, rows, w.of("listed"), 1, 4)
-        as_eu = rng.random(m) < 0.4
+        as_eu = rng.random(m) < 0.25
         k.consignee[rows] = np.where(as_eu, _pick(rng, w.of("shell"), m), parties)
         k.end_user[rows] = np.where(as_eu, parties, -1)
         k.eu_is_consignee[rows] = ~as_eu & (rng.random(m) < 0.5)
-        k.hub_route[rows] = 0.35
+        k.hub_route[rows] = 0.15
     elif name == "alias_or_front_of_listed":
         fronts, cluster = _clusters(rng, rows, w.of("front"), 1, 4)
         k.consignee[rows] = fronts
@@ -237,7 +249,7 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
             if names:
                 k.alias_name[r] = names[int(rng.integers(0, len(names)))]
         k.eu_is_consignee[rows] = rng.random(m) < 0.5
-        k.hub_route[rows] = 0.4
+        k.hub_route[rows] = 0.2
     elif name == "third_country_shell_transshipment":
         shells, cluster = _clusters(rng, rows, w.of("shell"), 1, 5)
         k.consignee[rows] = shells
@@ -245,7 +257,7 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         k.end_user[rows[second]] = _pick(rng, w.of("shell"), int(second.sum()))
         mid = rng.random(m) < 0.35
         k.intermediate[rows[mid]] = _pick(rng, w.of("shell"), int(mid.sum()))
-        k.hub_route[rows] = 0.7
+        k.hub_route[rows] = 0.5
         k.text[rows] = (0.35, 0.35, 0.05, 0.25)
         pay = rng.random(m) < 0.25
         k.payer[rows[pay]] = _pick(rng, w.of("shell"), int(pay.sum()))
@@ -275,6 +287,7 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         k.p_low[rows] = 0.15
         k.text[rows] = (0.0, 0.1, 0.88, 0.02)
         k.cert[rows] = 0.6
+        k.hub_route[rows] = 0.1
     elif name == "split_undervalued":
         parties, cluster = _clusters(rng, rows, w.of("split_trader"), 3, 8)
         k.consignee[rows] = parties
@@ -284,27 +297,34 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         k.value_median[rows] = 2500.0
         k.p_high[rows] = 0.55
         k.p_low[rows] = 0.45
+        k.hub_route[rows] = 0.15
     elif name == "third_country_payment":
-        pool = np.concatenate([w.of("importer"), w.of("new_company"), w.of("split_trader")])
+        pool = np.concatenate(
+            [w.of("importer"), w.of("new_company"), w.of("new_trader"), w.of("split_trader")]
+        )
         pool = pool[~w.gecc[pool]]
         parties, cluster = _clusters(rng, rows, pool, 1, 3)
         k.consignee[rows] = parties
         payers = _pick(rng, w.of("payer_shell"), m)
         k.payer[rows] = payers
         k.eu_is_consignee[rows] = rng.random(m) < 0.5
+        k.p_high[rows] = 0.7
+        k.p_low[rows] = 0.28
+        k.hub_route[rows] = 0.15
     elif name == "owned_by_listed":
         parties, cluster = _clusters(rng, rows, w.of("listed_sub"), 1, 4)
         k.consignee[rows] = parties
         k.eu_is_consignee[rows] = rng.random(m) < 0.6
         k.text[rows] = (0.6, 0.2, 0.05, 0.15)
         k.rename[rows] = 0.05
+        k.hub_route[rows] = 0.1
     elif name == "new_company_chpl_spike":
         parties, cluster = _clusters(rng, rows, w.of("new_trader"), 3, 10)
         k.consignee[rows] = parties
         _spike_dates(rng, k, rows, cluster, w.inc[parties], 90)
         k.p_high[rows] = 0.9
         k.p_low[rows] = 0.1
-        k.hub_route[rows] = 0.5
+        k.hub_route[rows] = 0.3
     else:
         raise ValueError(f"unknown scheme {name!r}")
 
@@ -421,8 +441,9 @@ def _assemble(
 
     # Intermediaries: an optional freight forwarder, an optional intermediate consignee, sometimes a bank.
     fwd_on = rng.random(n) < k.forwarder
-    fwd_pool = w.of("forwarder")
-    fwd = _pick(rng, fwd_pool, n)
+    # Forwarders work at the destination (most often) or at the origin.
+    near = np.where(rng.random(n) < 0.65, dest, w.country[k.exporter])
+    fwd = _pick_near(rng, w, w.of("forwarder"), near)
     bank_on = rng.random(n) < 0.04
     bank = _pick(rng, w.of("bank"), n)
     slots = np.stack([np.where(fwd_on, fwd, -1), k.intermediate, np.where(bank_on, bank, -1)], axis=1)

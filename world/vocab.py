@@ -7,6 +7,7 @@ that iteration order, and therefore every draw made from them, is fixed for a se
 from __future__ import annotations
 
 __all__ = [
+    "ADDRESS_COUNTRY",
     "AGENT_ADDRESSES",
     "CITIES",
     "CN_CITIES",
@@ -102,6 +103,18 @@ COUNTRY_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("OM", 0.2),
     ("NI", 0.1),
 )
+
+# Country names as written in postal addresses where they differ from the ISO short name.
+ADDRESS_COUNTRY: dict[str, str] = {
+    "TW": "Taiwan",
+    "KR": "Republic of Korea",
+    "IR": "Iran",
+    "VN": "Vietnam",
+    "RU": "Russian Federation",
+    "GB": "United Kingdom",
+    "US": "USA",
+    "HK": "Hong Kong",
+}
 
 # Naming and address style per country.
 LANGUAGE: dict[str, str] = {
@@ -886,6 +899,53 @@ CITIES: dict[str, tuple[str, ...]] = {
         "Pune, Maharashtra 411001",
     ),
     "SG": ("Singapore 068914", "Singapore 609919", "Singapore 417943"),
+    "CA": ("Toronto, ON M5H 2N2", "Montréal, QC H3B 2Y5", "Vancouver, BC V6B 1A1"),
+    "AU": ("Sydney NSW 2000", "Melbourne VIC 3000"),
+    "NZ": ("Auckland 1010", "Wellington 6011"),
+    "IE": ("Dublin 2", "Cork T12"),
+    "CH": ("8001 Zürich", "1201 Genève", "4051 Basel"),
+    "AT": ("1010 Wien", "4020 Linz"),
+    "SE": ("111 22 Stockholm", "411 04 Göteborg"),
+    "FI": ("00100 Helsinki", "02150 Espoo"),
+    "NO": ("0150 Oslo",),
+    "DK": ("1050 København",),
+    "BE": ("1000 Bruxelles", "2000 Antwerpen"),
+    "PL": ("00-001 Warszawa", "30-001 Kraków"),
+    "CZ": ("110 00 Praha 1", "602 00 Brno"),
+    "HU": ("1051 Budapest",),
+    "RO": ("010011 București",),
+    "GR": ("105 64 Athina", "546 24 Thessaloniki"),
+    "PT": ("1100-148 Lisboa", "4000-322 Porto"),
+    "CY": ("3036 Limassol", "1065 Nicosia"),
+    "TJ": ("734025 Dushanbe",),
+    "RS": ("11000 Beograd", "21000 Novi Sad"),
+    "IL": ("Tel Aviv 6473925", "Haifa 3303113"),
+    "BR": ("São Paulo - SP, 01310-100", "Campinas - SP, 13010-111", "Manaus - AM, 69005-070"),
+    "MX": ("Ciudad de México, CDMX 06600", "Monterrey, N.L. 64000", "Tijuana, B.C. 22000"),
+    "ZA": ("Johannesburg 2001", "Cape Town 8001"),
+    "VN": ("Hanoi", "Ho Chi Minh City", "Hai Phong"),
+    "MY": ("50450 Kuala Lumpur", "11900 Bayan Lepas, Penang"),
+    "TH": ("Bangkok 10110", "Chon Buri 20230"),
+    "ID": ("Jakarta 10220", "Batam 29432", "Surabaya 60271"),
+    "PH": ("Makati City 1226", "Cebu City 6000"),
+    "EG": ("Cairo 11511", "Alexandria 21500"),
+    "SA": ("Riyadh 11564", "Jeddah 21442"),
+    "PK": ("Karachi 74000", "Lahore 54000"),
+    "IR": ("Tehran 1591634311", "Isfahan 8174673441"),
+    "AR": ("C1002 Buenos Aires",),
+    "CL": ("Santiago 8320000",),
+    "CO": ("Bogotá 110111", "Medellín 050021"),
+    "NG": ("Lagos 101241", "Abuja 900211"),
+    "KE": ("Nairobi 00100",),
+    "MA": ("20250 Casablanca", "10000 Rabat"),
+    "UA": ("01001 Kyiv", "61000 Kharkiv"),
+    "BD": ("Dhaka 1212",),
+    "LK": ("Colombo 00300",),
+    "AZ": ("AZ1000 Baku",),
+    "MN": ("14200 Ulaanbaatar",),
+    "QA": ("Doha",),
+    "OM": ("Muscat 112",),
+    "NI": ("Managua",),
 }
 
 STREETS: dict[str, tuple[str, ...]] = {
@@ -917,10 +977,10 @@ STREETS: dict[str, tuple[str, ...]] = {
         "Zhangjiang Road",
         "Huaqiang North Road",
         "Xueyuan Road",
-        "Nathan Road",
-        "Hoi Bun Road",
-        "Des Voeux Road",
+        "Zhongshan Road",
+        "Renmin Road",
     ),
+    "hk": ("Nathan Road", "Hoi Bun Road", "Des Voeux Road Central", "Hung To Road", "Canton Road"),
     "ru": (
         "ul. Lenina",
         "Prospekt Mira",

@@ -42,6 +42,27 @@ def generate(
     say(summary.line())
 
 
+@app.command("report")
+def report(
+    world_dir: Path = typer.Argument(..., help="A world directory written by `catchall world generate`."),
+    png: Path | None = typer.Option(None, "--png", help="Also save the report's charts as a PNG file."),
+) -> None:
+    """Print the realism report of a world: countries, items, values, schemes and red-flag quality."""
+    from world.report import WorldFormatError, realism_report
+
+    try:
+        rep = realism_report(world_dir)
+    except WorldFormatError as exc:
+        fail(str(exc))
+    say(rep.to_text())
+    if png is not None:
+        try:
+            rep.save_png(png)
+        except OSError as exc:
+            fail(f"cannot write {png}: {exc}")
+        say(f"charts saved to {png}")
+
+
 @app.command("load")
 def load(
     world_dir: Path = typer.Argument(..., help="A world directory written by `catchall world generate`."),

@@ -67,3 +67,25 @@ def test_load_of_a_missing_world_fails_cleanly(run: CliRunner, home: Path, tmp_p
     assert result.exit_code == 2
     assert "is not a directory" in " ".join(result.stderr.split())
     assert "Traceback" not in result.output
+
+
+def test_report_prints_the_flag_table_and_saves_charts(run: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    assert (
+        run.invoke(
+            _cli(), ["world", "generate", "--out", str(out), "--entities", "800", "--shipments", "800"]
+        ).exit_code
+        == 0
+    )
+    png = tmp_path / "report.png"
+    result = run.invoke(_cli(), ["world", "report", str(out), "--png", str(png)])
+    assert result.exit_code == 0, result.output
+    assert "Red flags (one at a time) vs the illicit label" in result.stdout
+    assert "FCN-22-HUB" in result.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_of_a_non_world_fails_cleanly(run: CliRunner, tmp_path: Path) -> None:
+    result = run.invoke(_cli(), ["world", "report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "world.json is missing" in " ".join(result.stderr.split())

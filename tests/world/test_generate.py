@@ -121,7 +121,7 @@ def test_shared_registered_agent_addresses_form_clusters(small_world: tuple[Path
     out, _ = small_world
     idents = pq.read_table(out / "identifiers.parquet").to_pandas()
     sizes = idents[idents["kind"] == "address"].groupby("value")["entity_id"].nunique()
-    assert sizes.max() >= 15  # a formation agent's address hosts many companies
+    assert sizes.max() >= 10  # a formation agent's address hosts many companies
     assert any("JAFZA" in a or "DMCC" in a for a in sizes[sizes >= 3].index)
 
 
