@@ -75,6 +75,7 @@ class Knobs:
         self.cert = np.full(n, 0.25)
         self.forwarder = np.full(n, 0.3)  # P(a freight-forwarder intermediary)
         self.intermediate = np.full(n, -1, np.int64)  # an intermediate consignee entity
+        self.broker = np.full(n, 0.05)  # P(a broker or agent between the parties)
         self.routed = np.full(n, 0.3)  # P(EXW/FCA incoterm)
         self.cash = np.full(n, 0.04)
         self.observed = np.full(n, 0.01)

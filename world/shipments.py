@@ -143,7 +143,7 @@ def _fill_honest(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         if name == "parent_pays":
             pool = np.flatnonzero(w.parent >= 0)
         else:
-            pool = np.concatenate([w.of("importer"), w.of("research"), w.of("listed_sub")[:0]])
+            pool = np.concatenate([w.of("importer"), w.of("research")])
         k.consignee[rows] = _pick(rng, pool, m)
         same = rng.random(m)
         k.eu_is_consignee[rows] = same < 0.45
@@ -231,6 +231,7 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
     k.cash[rows] = 0.08
     k.cert[rows] = 0.3
     k.text[rows] = (0.45, 0.3, 0.05, 0.2)
+    k.broker[rows] = 0.15
     name = sc.name
     if name == "direct_listed_party":
         parties, cluster = _clusters(rng, rows, w.of("listed"), 1, 4)
@@ -446,12 +447,37 @@ def _assemble(
     fwd = _pick_near(rng, w, w.of("forwarder"), near)
     bank_on = rng.random(n) < 0.04
     bank = _pick(rng, w.of("bank"), n)
-    slots = np.stack([np.where(fwd_on, fwd, -1), k.intermediate, np.where(bank_on, bank, -1)], axis=1)
-    roles = np.array(["freight_forwarder", "intermediate_consignee", "bank"], dtype=object)
+    # Brokers and agents: honest trading houses mostly; illicit deals also use shells as "agents".
+    broker_on = rng.random(n) < k.broker
+    illicit_row = np.array([s.label for s in scenarios], bool)[k.scenario]
+    broker = np.where(
+        illicit_row & (rng.random(n) < 0.5),
+        _pick(rng, w.of("payer_shell"), n),
+        _pick(rng, np.concatenate([w.of("hub_distributor"), w.of("payer_house")]), n),
+    )
+    slots = np.stack(
+        [
+            np.where(fwd_on, fwd, -1),
+            k.intermediate,
+            np.where(broker_on, broker, -1),
+            np.where(bank_on, bank, -1),
+        ],
+        axis=1,
+    )
+    broker_role = np.where(rng.random(n) < 0.6, "broker", "agent")
+    roles = np.stack(
+        [
+            np.full(n, "freight_forwarder", dtype=object),
+            np.full(n, "intermediate_consignee", dtype=object),
+            broker_role.astype(object),
+            np.full(n, "bank", dtype=object),
+        ],
+        axis=1,
+    )
     present = slots >= 0
     counts = present.sum(axis=1)
     flat = slots[present]
-    flat_roles = np.broadcast_to(roles, slots.shape)[present]
+    flat_roles = roles[present]
     sub = _party_columns(rng, w, flat, "intermediary")
     for key, arr in sub.items():
         cols[key] = _list_array(counts, arr)
@@ -500,8 +526,7 @@ def _assemble(
         rng.integers(0, len(_CONTROL_CODES), int((is_chpl & (cc_draw > 0.93)).sum()))
     ]
     item_desc = desc[code].copy()
-    illicit = np.array([s.label for s in scenarios], bool)[k.scenario]
-    vague = rng.random(total) < np.where(illicit[owner], 0.25, 0.08)
+    vague = rng.random(total) < np.where(illicit_row[owner], 0.25, 0.08)
     item_desc[vague & is_chpl] = "Electronic components"
     item_desc[vague & ~is_chpl] = "General merchandise"
     hs = codes[code].copy()
