@@ -115,7 +115,7 @@ def _days(column: Col) -> npt.NDArray[np.float64]:
 
 
 def _call_lookup(lookup: Lookup, parties: pa.Table) -> pd.DataFrame:
-    frame = parties.select(list(LOOKUP_INPUT)).to_pandas()
+    frame = parties.select(list(LOOKUP_INPUT)).to_pandas(use_threads=False)
     answer = lookup(frame)
     if not isinstance(answer, pd.DataFrame):
         raise TypeError(f"party lookup returned {type(answer).__name__}, expected a pandas DataFrame")
@@ -128,7 +128,10 @@ def _call_lookup(lookup: Lookup, parties: pa.Table) -> pd.DataFrame:
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
-    return np.asarray(pd.to_numeric(frame[column], errors="raise"), dtype=np.float64)
+    try:
+        return np.asarray(frame[column].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"party lookup column {column!r} is not numeric: {exc}") from exc
 
 
 def _shipment_facts(table: pa.Table) -> dict[str, Array]:

@@ -149,19 +149,18 @@ def _columns(ev: Evidence, n_detected: FloatArray) -> dict[str, FloatArray]:
 
 
 def _party_lookup(ev: Evidence) -> pd.DataFrame:
-    frame = ev.lookup.copy()
-    frame.insert(0, "party_name", ev.parties.column("name").to_pandas())
-    frame.insert(
-        0,
-        "role",
-        pd.Series(
-            pd.Categorical.from_codes(ev.p["role"].astype(np.int64), categories=pd.Index(list(PARTIES[:4])))
-        ),
-    )
     ship = ev.p["ship"]
-    frame.insert(0, "shipment_id", ev.shipment_ids.take(indices(ship)).to_pandas())
-    frame.insert(0, "ship", ship)
-    return frame
+    meta = pd.DataFrame(
+        {
+            "ship": ship,
+            "shipment_id": ev.shipment_ids.take(indices(ship)).to_pandas(use_threads=False),
+            "role": pd.Categorical.from_codes(
+                ev.p["role"].astype(np.int64), categories=pd.Index(list(PARTIES[:4]))
+            ),
+            "party_name": ev.parties.column("name").to_pandas(use_threads=False),
+        }
+    )
+    return pd.concat([meta, ev.lookup.reset_index(drop=True)], axis=1)
 
 
 def _check_table(shipments: pa.Table) -> pa.Table:
@@ -204,7 +203,7 @@ def build_features(
     data = np.empty((ev.n, len(FEATURES)), dtype=np.float64)
     for j, spec in enumerate(FEATURES):
         data[:, j] = columns[spec.name]
-    index = pd.Index(ev.shipment_ids.to_pandas(), name="shipment_id")
+    index = pd.Index(ev.shipment_ids.to_pandas(use_threads=False), name="shipment_id")
     frame = pd.DataFrame(data, index=index, columns=feature_names(), copy=False)
     return FeatureBatch(
         frame=frame, red_flags=flags, screening=screening_hits(ev), party_lookup=_party_lookup(ev)
