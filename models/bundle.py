@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import pickle
 import platform
 import subprocess
@@ -43,6 +44,7 @@ __all__ = [
     "check_versions",
     "features_fingerprint",
     "git_commit",
+    "json_safe",
     "library_versions",
     "new_info",
 ]
@@ -272,7 +274,7 @@ class ModelBundle:
         with (out / BASELINES).open("wb") as fh:
             pickle.dump(self.baselines, fh, protocol=pickle.HIGHEST_PROTOCOL)
         # The manifest last: a directory with a manifest is a complete bundle.
-        (out / MANIFEST).write_text(json.dumps(self.manifest(), indent=2, default=_json_default) + "\n")
+        (out / MANIFEST).write_text(json.dumps(json_safe(self.manifest()), indent=2) + "\n")
         log.info("model bundle %s saved to %s", self.version, out)
         return out
 
@@ -412,9 +414,19 @@ def check_features(manifest: dict[str, Any], specs: Sequence[FeatureSpecLike], *
     )
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
+def json_safe(value: Any) -> Any:
+    """``value`` with numpy scalars as Python numbers and NaN/inf as ``None`` (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
     if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+        return [json_safe(v) for v in value.tolist()]
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
