@@ -15,7 +15,7 @@ import phonenumbers
 import pyarrow as pa
 
 from features import reference
-from features.arrow import Col, pc
+from features.arrow import Col, on_distinct, pc
 from features.regex import Pattern
 
 __all__ = [
@@ -99,6 +99,11 @@ def _calling_prefixes() -> tuple[Col, Col]:
     return pa.array(keys, type=pa.string()), pa.array(values, type=pa.string())
 
 
+def _international_digits(phones: Col) -> Col:
+    digits = pc.replace_substring_regex(phones, pattern=r"[^0-9+]", replacement="")
+    return pc.replace_substring_regex(digits, pattern=r"^00", replacement="+")
+
+
 def phone_country_mismatch(phones: Col, countries: Col) -> npt.NDArray[np.bool_]:
     """True where an international phone number's calling code is not the party country's.
 
@@ -106,8 +111,7 @@ def phone_country_mismatch(phones: Col, countries: Col) -> npt.NDArray[np.bool_]
     (False): the national format carries no country. Calling codes are prefix-free, so comparing the
     first one to three digits with the expected code is exact.
     """
-    digits = pc.replace_substring_regex(phones, pattern=r"[^\d+]", replacement="")
-    digits = pc.replace_substring_regex(digits, pattern=r"^00", replacement="+")
+    digits = on_distinct(phones, _international_digits)
     international = _bools(pc.starts_with(digits, "+"))
     keys, values = _calling_prefixes()
     expected = pc.take(values, pc.index_in(countries, value_set=keys))

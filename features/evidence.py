@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from features import contacts, reference, text
-from features.arrow import Col, indices, pc
+from features.arrow import Col, indices, on_distinct, pc
 from features.groups import Groups
 from features.items import ItemEvidence, item_evidence
 from features.parties import LOOKUP_INPUT, ROLES, business_type_codes, flatten_parties
@@ -102,6 +102,10 @@ def _col(table: pa.Table, name: str) -> Col:
 
 
 def _norm_name(names: Col) -> Col:
+    return on_distinct(names, _norm_distinct)
+
+
+def _norm_distinct(names: Col) -> Col:
     lowered = pc.utf8_lower(names)
     return pc.replace_substring_regex(lowered, pattern=r"[ \t\n\r\f!-/:-@\[-`{-~]+", replacement="")
 

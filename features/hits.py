@@ -39,6 +39,14 @@ class ScreeningHit(NamedTuple):
     score: float
 
 
+def _distinct(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    # Sorted distinct values; a sort beats numpy's hash-based unique on these small-range int keys.
+    keys = np.sort(keys, kind="stable")
+    if len(keys) == 0:
+        return keys
+    return keys[np.r_[True, keys[1:] != keys[:-1]]]
+
+
 def flag_hits(
     ev: Evidence, detections: list[Detection]
 ) -> tuple[list[list[FlagHit]], npt.NDArray[np.float64]]:
@@ -56,7 +64,7 @@ def flag_hits(
     det_key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
     # Distinct detected codes per shipment.
     det_code = det_key // width
-    distinct = np.unique(det_ship * len(codes) + det_code)
+    distinct = _distinct(det_ship * len(codes) + det_code)
     n_detected = np.bincount(distinct // len(codes), minlength=ev.n).astype(np.float64)
 
     observed_codes = ev.observed_codes.to_pylist()
@@ -68,12 +76,14 @@ def flag_hits(
     )
     all_ship = np.concatenate([det_ship, ev.observed_ship])
     all_key = np.concatenate([det_key, obs_key])
-    combined = np.unique(all_ship * (len(codes) * width) + all_key)
+    combined = _distinct(all_ship * (len(codes) * width) + all_key)
     hit_ship = combined // (len(codes) * width)
     hit_key = combined % (len(codes) * width)
     # One immutable FlagHit per (code, party), shared by all shipments that have it.
-    protos = [FlagHit(code, catalogue[code].indicator, party) for code in codes for party in PARTIES]
-    objects = [protos[k] for k in hit_key.tolist()]
+    protos = np.empty(len(codes) * width, dtype=object)
+    for i, (code, party) in enumerate((c, p) for c in codes for p in PARTIES):
+        protos[i] = FlagHit(code, catalogue[code].indicator, party)
+    objects = protos[hit_key].tolist()
     bounds = np.searchsorted(hit_ship, np.arange(ev.n + 1)).tolist()
     return [objects[bounds[i] : bounds[i + 1]] for i in range(ev.n)], n_detected
 
