@@ -22,13 +22,15 @@ from features import contacts, reference, text
 from features.arrow import Col, indices, on_distinct, pc
 from features.groups import Groups
 from features.items import ItemEvidence, item_evidence
-from features.parties import LOOKUP_INPUT, ROLES, business_type_codes, flatten_parties
+from features.parties import LOOKUP_INPUT, business_type_codes, flatten_parties
 
 __all__ = [
     "GECC_CUTOFF",
+    "LOOKUP_NUMERIC",
     "LOOKUP_OUTPUT",
     "Evidence",
     "Lookup",
+    "country_attributes",
     "gather",
 ]
 
@@ -237,5 +239,3 @@ def gather(table: pa.Table, lookup: Lookup) -> Evidence:
         observed_codes=pc.list_flatten(flags),
     )
 
-
-ROLE_CODE: dict[str, int] = {r: i for i, r in enumerate(ROLES)}
