@@ -89,8 +89,10 @@ def scored_to_table(scored: ScoredBatch) -> pa.Table:
             [r and float(r["contribution"]) for r in top], pa.float64()
         )
         columns[f"reason{k + 1}_label"] = pa.array([r and r["label"] for r in top], pa.string())
+    # A flag raised by several parties is one code in the output (dict keeps first-seen order).
     columns["red_flags"] = pa.array(
-        [[flag["code"] for flag in flags] for flags in scored.red_flags], pa.list_(pa.string())
+        [list(dict.fromkeys(flag["code"] for flag in flags)) for flags in scored.red_flags],
+        pa.list_(pa.string()),
     )
     columns["model_version"] = pa.array([scored.model_version] * n, pa.string())
     columns["data_version"] = pa.array([scored.data_version] * n, pa.string())

@@ -55,12 +55,17 @@ class Manifest:
     data_version: str
 
     def differences(self, other: Manifest) -> list[str]:
-        """Names and values of the fields that differ (the input path itself may move)."""
+        """Names and values of the fields that differ and forbid a resume.
+
+        The input path may move, and the data version (the graph) may change between the runs: each
+        row records the data version it was scored with, and ``--enqueue`` itself adds the shipments it
+        opens cases for to the graph's sources.
+        """
         mine, theirs = asdict(self), asdict(other)
         return [
             f"{key}: {theirs[key]!r} on disk, {mine[key]!r} now"
             for key in mine
-            if key != "input" and mine[key] != theirs[key]
+            if key not in ("input", "data_version") and mine[key] != theirs[key]
         ]
 
 

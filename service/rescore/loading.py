@@ -1,0 +1,78 @@
+"""Building the scorer and the case opener from paths (in the CLI process and on Dask workers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from service.db import session_scope
+from service.rescore.worker import CaseOpener
+from service.scored import ScoredBatch
+from service.scoring import Scorer
+from service.settings import Settings
+
+__all__ = ["ModelLoadError", "case_opener", "load_scorer", "load_worker_scorer"]
+
+
+class ModelLoadError(RuntimeError):
+    """The model bundle or the graph cannot be loaded (usage error for the CLI)."""
+
+
+def load_scorer(model_dir: Path, settings: Settings) -> Scorer:
+    """The scorer of ``/v1/score`` for this bundle and the home's party index (loaded from its snapshot).
+
+    Raises :class:`ModelLoadError` with what to do when the bundle or the graph cannot be loaded.
+    """
+    from graphs.snapshot import SnapshotError
+    from models.bundle import BundleError, ModelBundle
+    from service.graph_store import load_or_build_index
+
+    try:
+        bundle = ModelBundle.load(model_dir)
+    except (BundleError, OSError) as exc:
+        raise ModelLoadError(f"cannot load the model bundle at {model_dir}: {exc}") from exc
+    try:
+        index = load_or_build_index(settings)
+    except (SnapshotError, OSError) as exc:
+        raise ModelLoadError(f"cannot load the relationship graph of {settings.home}: {exc}") from exc
+    return Scorer(bundle, index, settings)
+
+
+def load_worker_scorer(model_dir: Path, graph_dir: Path, settings: Settings, data_version: str) -> Scorer:
+    """A Dask worker's scorer: the bundle and the graph snapshot read from disk, never rebuilt here.
+
+    The client made sure the snapshot is current before starting the workers (:func:`load_scorer`),
+    so every worker scores against the same graph, stamped with the client's ``data_version``.
+    """
+    from graphs.index import PartyIndex
+    from models.bundle import ModelBundle
+
+    return Scorer(
+        ModelBundle.load(model_dir), PartyIndex.load(graph_dir), settings, data_version=data_version
+    )
+
+
+def case_opener(settings: Settings) -> CaseOpener:
+    """A function that opens the review cases of a scored chunk in one transaction; returns how many.
+
+    Idempotent (shipments with an open case are skipped). Two workers racing on the same shipment id
+    (a duplicate in the input) make one transaction fail on the one-open-case index: it is retried once,
+    and then sees the other's case.
+    """
+    from service.cases import begin_write, open_cases_for
+
+    url = settings.resolved_database_url
+
+    def open_cases(scored: ScoredBatch) -> int:
+        for attempt in range(2):
+            try:
+                with session_scope(url) as session:
+                    begin_write(session)
+                    return len(open_cases_for(session=session, scored=scored))
+            except IntegrityError:
+                if attempt:
+                    raise
+        return 0
+
+    return open_cases
