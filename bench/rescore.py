@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
