@@ -10,12 +10,18 @@ of the cover ratios of those splits. The Shapley value of ``k`` in this leaf's g
 
     v * (o_k - z_k) * sum_{S subset of A minus k} |S|! (d - |S| - 1)! / d! * prod_{j in U minus S minus k} z_j
 
-with ``A`` the set of features the row satisfies. It depends on the row only through the bit mask
-``A``, so it is tabulated once per leaf for all ``2**d`` masks (the trees are shallow). Explaining a
-row is then: for each leaf, evaluate its few split conditions to get ``A``, and add ``d`` table
-entries. The SHAP values of the model are the sums over leaves (Shapley values are additive over
-games), and the base value is the cover-weighted mean of the leaf values plus the baseline.
-Efficiency holds per leaf exactly, so ``base + sum(contributions)`` is the raw log-odds.
+with ``A`` the set of features the row satisfies. The SHAP values of the model are the sums over
+leaves (Shapley values are additive over games); the base value is the cover-weighted mean of the
+leaf values plus the baseline. Efficiency holds per leaf, so ``base + sum(contributions)`` is the raw
+log-odds.
+
+A leaf's values depend on the row only through which way it goes at the split nodes of its path. So
+the leaves below a node, whose paths together touch at most ``max_bits`` split nodes, form a group
+whose summed contributions are tabulated for every combination of directions at those nodes
+(``models.trees.LeafGroups``, typically two groups per 16-leaf tree). Explaining a row is then, per
+group: evaluate ``max_bits`` splits to get a row index, add one table row into the contributions.
+That is a few hundred comparisons and additions per row instead of TreeSHAP's
+``O(leaves * depth**2)`` path bookkeeping; the exact values are computed once, at load.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from models.trees import FlatTrees, LeafPaths, leaf_paths
+from models.trees import FlatTrees, LeafGroups, leaf_groups
 
 __all__ = ["FastTreeShap", "ShapResult"]
 
@@ -91,49 +97,75 @@ def _build_tables(
     return table, expected
 
 
+@nb.njit(cache=True, nogil=True)
+def _group_tables(
+    node_start: I64,
+    feature_start: I64,
+    leaf_start: I64,
+    value: F64,
+    depth: I64,
+    slot_start: I64,
+    slot_column: I64,
+    slot_nodes: I64,
+    slot_left: I64,
+    leaf_table: F64,
+    leaf_table_start: I64,
+    group_table_start: I64,
+) -> F64:
+    # Row p of group g's table: column 0 the value of the leaf a row with directions p reaches (0 if
+    # that leaf is in another group), then the summed leaf contributions per feature of the group.
+    table = np.zeros(group_table_start[-1], dtype=np.float64)
+    for g in range(node_start.shape[0] - 1):
+        bits = node_start[g + 1] - node_start[g]
+        width = feature_start[g + 1] - feature_start[g] + 1
+        for p in range(1 << bits):
+            row = group_table_start[g] + p * width
+            for leaf in range(leaf_start[g], leaf_start[g + 1]):
+                d = depth[leaf]
+                s0 = slot_start[leaf]
+                mask = 0
+                for k in range(d):
+                    if (p & slot_nodes[s0 + k]) == slot_left[s0 + k]:
+                        mask |= 1 << k
+                if mask == (1 << d) - 1:
+                    table[row] += value[leaf]
+                off = leaf_table_start[leaf] + mask * d
+                for k in range(d):
+                    table[row + 1 + slot_column[s0 + k]] += leaf_table[off + k]
+    return table
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
 def _explain_row(
     x: F64,
     phi: F64,
-    tree_node_start: I64,
+    node_start: I64,
     node_feature: I64,
     node_threshold: F64,
     node_missing_left: I64,
-    tree_leaf_start: I64,
-    depth: I64,
-    slot_start: I64,
-    slot_feature: I64,
-    slot_nodes: I64,
-    slot_left: I64,
+    feature_start: I64,
+    group_feature: I64,
     table: F64,
     table_start: I64,
-    leaf_value: F64,
 ) -> float:
     raw = 0.0
-    for t in range(tree_node_start.shape[0] - 1):
-        # The row's direction at every split node of the tree, one bit per node.
-        went_left = np.int64(0)
-        n0 = tree_node_start[t]
-        for j in range(n0, tree_node_start[t + 1]):
+    for g in range(node_start.shape[0] - 1):
+        n0 = node_start[g]
+        p = np.int64(0)
+        for j in range(n0, node_start[g + 1]):
             xv = x[node_feature[j]]
             go = np.int64(xv <= node_threshold[j])
             if xv != xv:  # NaN: scikit-learn's learned direction for missing values
                 go = node_missing_left[j]
-            went_left |= go << (j - n0)
-        for leaf in range(tree_leaf_start[t], tree_leaf_start[t + 1]):
-            d = depth[leaf]
-            fs = slot_start[leaf]
-            mask = np.int64(0)
-            for k in range(d):
-                s = fs + k
-                mask |= np.int64((went_left & slot_nodes[s]) == slot_left[s]) << k
-            if mask == (1 << d) - 1:
-                # The leaf the row reaches: summing leaf values (not contributions) gives the trees'
-                # exact output, so equal inputs give bit-equal log-odds and monotonicity holds exactly.
-                raw += leaf_value[leaf]
-            off = table_start[leaf] + mask * d
-            for k in range(d):
-                phi[slot_feature[fs + k]] += table[off + k]
+            p |= go << (j - n0)
+        f0 = feature_start[g]
+        width = feature_start[g + 1] - f0
+        row = table_start[g] + p * (width + 1)
+        # Summing reached leaves' values (not contributions) gives the trees' exact output, so
+        # equal inputs give bit-equal log-odds and monotone constraints hold exactly.
+        raw += table[row]
+        for c in range(width):
+            phi[group_feature[f0 + c]] += table[row + 1 + c]
     return raw
 
 
@@ -142,25 +174,19 @@ def _explain_serial(
     rows: F64,
     out: F64,
     raw: F64,
-    tree_node_start: I64,
+    node_start: I64,
     node_feature: I64,
     node_threshold: F64,
     node_missing_left: I64,
-    tree_leaf_start: I64,
-    depth: I64,
-    slot_start: I64,
-    slot_feature: I64,
-    slot_nodes: I64,
-    slot_left: I64,
+    feature_start: I64,
+    group_feature: I64,
     table: F64,
     table_start: I64,
-    leaf_value: F64,
 ) -> None:
     for i in range(rows.shape[0]):
         raw[i] = _explain_row(
-            rows[i], out[i], tree_node_start, node_feature, node_threshold, node_missing_left,
-            tree_leaf_start, depth, slot_start, slot_feature, slot_nodes, slot_left, table, table_start,
-            leaf_value,
+            rows[i], out[i], node_start, node_feature, node_threshold, node_missing_left,
+            feature_start, group_feature, table, table_start,
         )  # fmt: skip
 
 
@@ -169,25 +195,19 @@ def _explain_parallel(
     rows: F64,
     out: F64,
     raw: F64,
-    tree_node_start: I64,
+    node_start: I64,
     node_feature: I64,
     node_threshold: F64,
     node_missing_left: I64,
-    tree_leaf_start: I64,
-    depth: I64,
-    slot_start: I64,
-    slot_feature: I64,
-    slot_nodes: I64,
-    slot_left: I64,
+    feature_start: I64,
+    group_feature: I64,
     table: F64,
     table_start: I64,
-    leaf_value: F64,
 ) -> None:
     for i in nb.prange(rows.shape[0]):
         raw[i] = _explain_row(
-            rows[i], out[i], tree_node_start, node_feature, node_threshold, node_missing_left,
-            tree_leaf_start, depth, slot_start, slot_feature, slot_nodes, slot_left, table, table_start,
-            leaf_value,
+            rows[i], out[i], node_start, node_feature, node_threshold, node_missing_left,
+            feature_start, group_feature, table, table_start,
         )  # fmt: skip
 
 
@@ -202,29 +222,47 @@ class ShapResult:
 
 
 class FastTreeShap:
-    """Exact TreeSHAP for one flattened tree ensemble; build once, call ``shap_values`` many times."""
+    """Exact TreeSHAP for one flattened tree ensemble; build once, call ``shap_values`` many times.
 
-    def __init__(self, trees: FlatTrees) -> None:
+    ``max_bits`` bounds the split nodes one lookup table depends on (tables have ``2**max_bits``
+    rows): larger means fewer lookups per row and more memory.
+    """
+
+    def __init__(self, trees: FlatTrees, *, max_bits: int = 8) -> None:
         self.trees = trees
-        self.paths: LeafPaths = leaf_paths(trees)
-        sizes = (np.int64(1) << self.paths.depth) * self.paths.depth
-        self._table_start = np.zeros(self.paths.n_leaves + 1, dtype=np.int64)
-        np.cumsum(sizes, out=self._table_start[1:])
-        table, expected = _build_tables(
-            self.paths.value,
-            self.paths.depth,
-            self.paths.slot_start,
-            self.paths.zero_fraction,
-            self._table_start,
+        self.groups: LeafGroups = leaf_groups(trees, max_bits=max_bits)
+        g = self.groups
+        leaf_sizes = (np.int64(1) << g.depth) * g.depth
+        leaf_table_start = np.zeros(g.n_leaves + 1, dtype=np.int64)
+        np.cumsum(leaf_sizes, out=leaf_table_start[1:])
+        leaf_table, expected = _build_tables(
+            g.value, g.depth, g.slot_start, g.zero_fraction, leaf_table_start
         )
-        self._table: F64 = table
+        bits = np.diff(g.node_start)
+        widths = np.diff(g.feature_start) + 1
+        self._table_start = np.zeros(g.n_groups + 1, dtype=np.int64)
+        np.cumsum((np.int64(1) << bits) * widths, out=self._table_start[1:])
+        self._table: F64 = _group_tables(
+            g.node_start, g.feature_start, g.leaf_start, g.value, g.depth, g.slot_start, g.slot_column,
+            g.slot_nodes, g.slot_left, leaf_table, leaf_table_start, self._table_start,
+        )  # fmt: skip
         self.base_value = float(trees.baseline + expected)
-        log.debug("fast TreeSHAP ready: %d leaves, %d table entries", self.paths.n_leaves, table.shape[0])
+        log.debug(
+            "fast TreeSHAP ready: %d leaves in %d groups, %.1f MB of tables",
+            g.n_leaves,
+            g.n_groups,
+            self._table.nbytes / 1e6,
+        )
 
     @property
     def n_features(self) -> int:
         """Number of input columns the trees expect."""
         return self.trees.n_features
+
+    @property
+    def table_bytes(self) -> int:
+        """Memory held by the lookup tables."""
+        return int(self._table.nbytes)
 
     def shap_values(self, rows: npt.ArrayLike) -> ShapResult:
         """Contributions ``(n, f)`` and log-odds ``(n,)`` for ``rows`` (float64, NaN = missing)."""
@@ -234,18 +272,16 @@ class FastTreeShap:
         if data.ndim != 2 or data.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} features, got shape {data.shape}")
         out = np.zeros((data.shape[0], self.n_features), dtype=np.float64)
-        kernel = _explain_parallel if data.shape[0] >= _PARALLEL_MIN_ROWS else _explain_serial
-        p = self.paths
         raw = np.empty(data.shape[0], dtype=np.float64)
+        kernel = _explain_parallel if data.shape[0] >= _PARALLEL_MIN_ROWS else _explain_serial
+        g = self.groups
         kernel(
-            data, out, raw, p.tree_node_start, p.node_feature, p.node_threshold, p.node_missing_left,
-            p.tree_leaf_start, p.depth, p.slot_start, p.slot_feature, p.slot_nodes, p.slot_left,
-            self._table, self._table_start, p.value,
+            data, out, raw, g.node_start, g.node_feature, g.node_threshold, g.node_missing_left,
+            g.feature_start, g.group_feature, self._table, self._table_start,
         )  # fmt: skip
         return ShapResult(self.base_value, out, self.trees.baseline + raw)
 
     def warm(self) -> None:
         """Compile (or load from numba's cache) both kernels so the first real call is fast."""
-        row = np.zeros((1, self.n_features))
-        self.shap_values(row)
+        self.shap_values(np.zeros((1, self.n_features)))
         self.shap_values(np.zeros((_PARALLEL_MIN_ROWS, self.n_features)))

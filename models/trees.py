@@ -14,17 +14,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FlatTrees", "LeafPaths", "flatten_hgb", "leaf_paths"]
+__all__ = ["FlatTrees", "LeafGroups", "flatten_hgb", "leaf_groups"]
 
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
 
-# Deepest path (in distinct features) a leaf may have: the SHAP tables grow as 2**depth per leaf.
-MAX_PATH_FEATURES = 12
-# A row's directions at a tree's split nodes are packed into one 63-bit mask.
-MAX_SPLITS_PER_TREE = 63
+# Most split nodes one lookup table may depend on: tables have 2**bits rows (a leaf's depth is a floor).
+MAX_GROUP_BITS = 16
 
 
 @dataclass(frozen=True)
@@ -172,29 +170,40 @@ def flatten_hgb(model: Any) -> FlatTrees:
 
 
 @dataclass(frozen=True)
-class LeafPaths:
-    """Each tree's split nodes and each leaf's root-to-leaf path, in the form the SHAP kernels read.
+class LeafGroups:
+    """The leaves of every tree cut into groups, each explained by one table lookup per row.
 
-    Tree ``t`` has split nodes ``tree_node_start[t]:tree_node_start[t + 1]`` (feature, threshold, missing
-    rule); a row's directions at those nodes form a bit mask (bit ``i`` set = goes left at the tree's
-    ``i``-th split node). Tree ``t`` has leaves ``tree_leaf_start[t]:tree_leaf_start[t + 1]``. Leaf ``l``
-    has ``depth[l]`` distinct path features, slots ``slot_start[l]:slot_start[l] + depth[l]``: the
-    feature, its ``zero_fraction`` (product of the cover ratios of the path's splits on it), and the
-    split nodes on it (``slot_nodes``, a bit mask) with the directions the path takes (``slot_left``).
+    A group is the set of leaves below one node: its "bits" are the split nodes on the path from the
+    root to that node plus the split nodes inside it (at most ``max_bits`` of them, or the depth of a
+    single deep leaf). A row's directions at those nodes (bit ``i`` set = goes left at the group's
+    ``i``-th node) select one row of the group's table. Group ``g`` has nodes
+    ``node_start[g]:node_start[g + 1]`` (feature, threshold, missing rule), touches features
+    ``feature_start[g]:feature_start[g + 1]`` of ``group_feature``, and has leaves
+    ``leaf_start[g]:leaf_start[g + 1]``. Leaf ``l`` has ``depth[l]`` distinct path features, slots
+    ``slot_start[l]:slot_start[l] + depth[l]``: the feature's column in the group's feature list, its
+    ``zero_fraction`` (product of the cover ratios of the path's splits on it), the group bits of the
+    path's splits on it (``slot_nodes``) and the directions the path takes there (``slot_left``).
     """
 
-    tree_node_start: I64
+    node_start: I64
     node_feature: I64
     node_threshold: F64
     node_missing_left: I64
-    tree_leaf_start: I64
+    feature_start: I64
+    group_feature: I64
+    leaf_start: I64
     value: F64
     depth: I64
     slot_start: I64
-    slot_feature: I64
+    slot_column: I64
     zero_fraction: F64
     slot_nodes: I64
     slot_left: I64
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups over all trees."""
+        return int(self.node_start.shape[0] - 1)
 
     @property
     def n_leaves(self) -> int:
@@ -202,78 +211,122 @@ class LeafPaths:
         return int(self.value.shape[0])
 
 
-def leaf_paths(trees: FlatTrees) -> LeafPaths:
-    """Walk every tree once and list each leaf's path (a few thousand leaves: plain Python is fine)."""
-    node_start, node_feature, node_threshold, node_missing = [0], [], [], []
-    leaf_start: list[int] = [0]
-    values: list[float] = []
-    depths: list[int] = []
-    slot_start: list[int] = []
-    slot_feature: list[int] = []
-    zero_fraction: list[float] = []
-    slot_nodes: list[int] = []
-    slot_left: list[int] = []
-    feature, threshold, missing = trees.feature, trees.threshold, trees.missing_left
-    left, right, is_leaf, cover = trees.left, trees.right, trees.is_leaf, trees.cover
-    for root in trees.tree_start:
-        bit: dict[int, int] = {}
-        # Depth-first; a path is a list of (node, went_left).
-        stack: list[tuple[int, list[tuple[int, int]]]] = [(int(root), [])]
+class _GroupBuilder:
+    """Collects groups tree by tree (plain Python: a few thousand leaves)."""
+
+    def __init__(self, trees: FlatTrees, max_bits: int) -> None:
+        self.t = trees
+        self.max_bits = max_bits
+        self.node_start, self.feature_start, self.leaf_start = [0], [0], [0]
+        self.node_feature: list[int] = []
+        self.node_threshold: list[float] = []
+        self.node_missing: list[int] = []
+        self.group_feature: list[int] = []
+        self.value: list[float] = []
+        self.depth: list[int] = []
+        self.slot_start: list[int] = []
+        self.slot_column: list[int] = []
+        self.zero_fraction: list[float] = []
+        self.slot_nodes: list[int] = []
+        self.slot_left: list[int] = []
+        self.n_internal: dict[int, int] = {}
+
+    def internal(self, node: int) -> int:
+        """Number of split nodes in the subtree of ``node``."""
+        if node not in self.n_internal:
+            t = self.t
+            self.n_internal[node] = (
+                0
+                if t.is_leaf[node]
+                else 1 + self.internal(int(t.left[node])) + self.internal(int(t.right[node]))
+            )
+        return self.n_internal[node]
+
+    def visit(self, node: int, path: list[tuple[int, int]]) -> None:
+        """Make ``node``'s subtree a group if its bits fit, else recurse into its children."""
+        t = self.t
+        if t.is_leaf[node] or len(path) + self.internal(node) <= self.max_bits:
+            self.group(node, path)
+            return
+        self.visit(int(t.left[node]), [*path, (node, 1)])
+        self.visit(int(t.right[node]), [*path, (node, 0)])
+
+    def group(self, top: int, prefix: list[tuple[int, int]]) -> None:
+        t = self.t
+        nodes = [n for n, _ in prefix]
+        leaves: list[tuple[int, list[tuple[int, int]]]] = []
+        stack: list[tuple[int, list[tuple[int, int]]]] = [(top, prefix)]
         while stack:
             node, path = stack.pop()
-            if not is_leaf[node]:
-                if len(bit) >= MAX_SPLITS_PER_TREE:
-                    raise ValueError(
-                        f"a tree has more than {MAX_SPLITS_PER_TREE} splits: train with max_leaf_nodes <= 64"
-                    )
-                bit[node] = len(bit)
-                node_feature.append(int(feature[node]))
-                node_threshold.append(float(threshold[node]))
-                node_missing.append(int(missing[node]))
-                stack.append((int(right[node]), [*path, (node, 0)]))
-                stack.append((int(left[node]), [*path, (node, 1)]))
+            if t.is_leaf[node]:
+                leaves.append((node, path))
                 continue
+            nodes.append(node)
+            stack.append((int(t.right[node]), [*path, (node, 0)]))
+            stack.append((int(t.left[node]), [*path, (node, 1)]))
+        if len(nodes) > MAX_GROUP_BITS:
+            raise ValueError(
+                f"a leaf is {len(nodes)} splits deep (max {MAX_GROUP_BITS}): train with a smaller max_depth"
+            )
+        bit = {n: i for i, n in enumerate(nodes)}
+        for n in nodes:
+            self.node_feature.append(int(t.feature[n]))
+            self.node_threshold.append(float(t.threshold[n]))
+            self.node_missing.append(int(t.missing_left[n]))
+        columns: dict[int, int] = {}
+        for leaf, path in leaves:
             slots: dict[int, int] = {}
-            first = len(slot_feature)
+            first = len(self.slot_column)
             for parent, went_left in path:
-                f = int(feature[parent])
-                child = left[parent] if went_left else right[parent]
-                ratio = float(cover[child]) / float(cover[parent])
+                f = int(t.feature[parent])
+                if f not in columns:
+                    columns[f] = len(columns)
                 if f not in slots:
                     slots[f] = len(slots)
-                    slot_feature.append(f)
-                    zero_fraction.append(1.0)
-                    slot_nodes.append(0)
-                    slot_left.append(0)
+                    self.slot_column.append(columns[f])
+                    self.zero_fraction.append(1.0)
+                    self.slot_nodes.append(0)
+                    self.slot_left.append(0)
                 s = first + slots[f]
-                zero_fraction[s] *= ratio
-                slot_nodes[s] |= 1 << bit[parent]
-                slot_left[s] |= went_left << bit[parent]
-            if len(slots) > MAX_PATH_FEATURES:
-                raise ValueError(
-                    f"a leaf depends on {len(slots)} features (max {MAX_PATH_FEATURES}): "
-                    "train with a smaller max_depth"
-                )
-            values.append(float(trees.value[node]))
-            depths.append(len(slots))
-            slot_start.append(first)
-        node_start.append(len(node_feature))
-        leaf_start.append(len(values))
+                child = t.left[parent] if went_left else t.right[parent]
+                self.zero_fraction[s] *= float(t.cover[child]) / float(t.cover[parent])
+                self.slot_nodes[s] |= 1 << bit[parent]
+                self.slot_left[s] |= went_left << bit[parent]
+            self.value.append(float(t.value[leaf]))
+            self.depth.append(len(slots))
+            self.slot_start.append(first)
+        self.group_feature.extend(columns)
+        self.node_start.append(len(self.node_feature))
+        self.feature_start.append(len(self.group_feature))
+        self.leaf_start.append(len(self.value))
 
-    def i64(items: list[int]) -> I64:
-        return np.asarray(items, dtype=np.int64)
+    def build(self) -> LeafGroups:
+        def i64(items: list[int]) -> I64:
+            return np.asarray(items, dtype=np.int64)
 
-    return LeafPaths(
-        tree_node_start=i64(node_start),
-        node_feature=i64(node_feature),
-        node_threshold=np.asarray(node_threshold, dtype=np.float64),
-        node_missing_left=i64(node_missing),
-        tree_leaf_start=i64(leaf_start),
-        value=np.asarray(values, dtype=np.float64),
-        depth=i64(depths),
-        slot_start=i64(slot_start),
-        slot_feature=i64(slot_feature),
-        zero_fraction=np.asarray(zero_fraction, dtype=np.float64),
-        slot_nodes=i64(slot_nodes),
-        slot_left=i64(slot_left),
-    )
+        return LeafGroups(
+            node_start=i64(self.node_start),
+            node_feature=i64(self.node_feature),
+            node_threshold=np.asarray(self.node_threshold, dtype=np.float64),
+            node_missing_left=i64(self.node_missing),
+            feature_start=i64(self.feature_start),
+            group_feature=i64(self.group_feature),
+            leaf_start=i64(self.leaf_start),
+            value=np.asarray(self.value, dtype=np.float64),
+            depth=i64(self.depth),
+            slot_start=i64(self.slot_start),
+            slot_column=i64(self.slot_column),
+            zero_fraction=np.asarray(self.zero_fraction, dtype=np.float64),
+            slot_nodes=i64(self.slot_nodes),
+            slot_left=i64(self.slot_left),
+        )
+
+
+def leaf_groups(trees: FlatTrees, max_bits: int = 8) -> LeafGroups:
+    """Cut every tree into groups of at most ``max_bits`` split nodes (see ``LeafGroups``)."""
+    if not 1 <= max_bits <= MAX_GROUP_BITS:
+        raise ValueError(f"max_bits must be in 1..{MAX_GROUP_BITS}")
+    builder = _GroupBuilder(trees, max_bits)
+    for root in trees.tree_start:
+        builder.visit(int(root), [])
+    return builder.build()

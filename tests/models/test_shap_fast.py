@@ -91,3 +91,18 @@ def test_any_row_is_explained_exactly(bundle: ModelBundle, rows: np.ndarray) -> 
     assert np.abs(result.base_value + result.contributions.sum(axis=1) - raw).max() <= TOL
     reference = np.asarray(shap.TreeExplainer(bundle.estimator).shap_values(rows))
     assert np.abs(result.contributions - reference).max() <= TOL
+
+
+@pytest.mark.parametrize("max_bits", [1, 3, 12])
+def test_grouping_does_not_change_the_values(
+    deep_model: tuple[HistGradientBoostingClassifier, np.ndarray], max_bits: int
+) -> None:
+    model, X = deep_model
+    trees = flatten_hgb(model)
+    default = FastTreeShap(trees).shap_values(X[:300])
+    other = FastTreeShap(trees, max_bits=max_bits)
+    result = other.shap_values(X[:300])
+    np.testing.assert_allclose(result.contributions, default.contributions, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(result.log_odds, default.log_odds)
+    # Small groups mean more, smaller tables.
+    assert other.groups.n_leaves == int(trees.is_leaf.sum())
