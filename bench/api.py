@@ -1,0 +1,266 @@
+"""API benchmark: ``python -m bench api [--seconds S] [--scores N] [--out FILE]``.
+
+One run, side by side, against a real uvicorn server (one worker, native thread pools pinned to one
+thread) on 127.0.0.1 with a SQLite home, the small trained world of the test suite (cached under
+``.bench/api-world``) and shipments from that world with fresh ids (so every request is a new shipment:
+features, exact SHAP, policy and one persisted score per request):
+
+* ``POST /v1/validate`` (validation and auth only) and ``POST /v1/score``, one client, closed loop:
+  p50/p99 and the ratio p50(score) / p50(validate);
+* ``POST /v1/score`` at 100 requests/s offered (open loop) for ``--seconds``: p50, p99, errors;
+* ``POST /v1/score`` closed loop with 4 clients for ``--seconds``: throughput and errors;
+* the server's RSS after ``--scores`` scores in total.
+
+Results go to stdout and to ``bench/results/api.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+WORLD_CACHE = ROOT / ".bench" / "api-world"
+
+
+def _payloads(world_dir: Path) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    from features.columns import table_to_payloads
+
+    table = pq.read_table(world_dir / "shipments.parquet").slice(0, 2000)
+    out = []
+    for p in table_to_payloads(table):
+        if p.get("end_user") and len(p.get("items", [])) <= 3:
+            out.append(json.loads(json.dumps(p, default=lambda v: v.isoformat())))
+    return out
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # The server process: one uvicorn worker with the small world's scorer.
+    import uvicorn
+    from threadpoolctl import threadpool_limits
+
+    from service.api.app import create_app
+    from service.db import migrate
+    from service.logging import configure_logging
+    from service.settings import Settings
+    from tests.fixtures_world import SmallWorld
+
+    configure_logging(level="WARNING", fmt="json")
+    threadpool_limits(limits=1)
+    settings = Settings(home=Path(args.home))
+    migrate(settings.resolved_database_url)
+    small = SmallWorld(WORLD_CACHE / "world", WORLD_CACHE / "model", WORLD_CACHE / "graph", 7)
+    scorer = small.scorer(settings)
+    scorer.bundle.warm()
+    uvicorn.run(create_app(settings, scorer=scorer), host="127.0.0.1", port=args.port, log_config=None)
+    return 0
+
+
+def _ids(prefix: str) -> Iterator[str]:
+    n = 0
+    while True:
+        n += 1
+        yield f"{prefix}-{n}"
+
+
+def _percentiles(ms: list[float]) -> tuple[float, float]:
+    arr = np.asarray(ms)
+    return float(np.percentile(arr, 50)), float(np.percentile(arr, 99))
+
+
+def _closed_loop(
+    client: httpx.Client, path: str, bodies: list[dict[str, Any]], ids: Iterator[str], n: int
+) -> list[float]:
+    out = []
+    for k in range(n):
+        body = {**bodies[k % len(bodies)], "shipment_id": next(ids)}
+        t = time.perf_counter()
+        r = client.post(path, json=body)
+        out.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            raise SystemExit(f"{path} answered {r.status_code}: {r.text[:300]}")
+    return out
+
+
+async def _open_loop(
+    url: str, headers: dict[str, str], bodies: list[dict[str, Any]], rate: float, seconds: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    ids = _ids("OPEN")
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+
+        async def one(body: dict[str, Any]) -> None:
+            nonlocal errors
+            t = time.perf_counter()
+            r = await client.post("/v1/score", json=body)
+            latencies.append((time.perf_counter() - t) * 1000)
+            errors += r.status_code != 200
+
+        tasks = []
+        start = time.perf_counter()
+        n = int(rate * seconds)
+        for k in range(n):
+            delay = start + k / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one({**bodies[k % len(bodies)], "shipment_id": next(ids)})))
+        await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def _throughput(
+    url: str, headers: dict[str, str], bodies: list[dict[str, Any]], clients: int, seconds: float
+) -> tuple[int, int, float]:
+    done = [0] * clients
+    errors = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def worker(w: int) -> None:
+        ids = _ids(f"MAX{w}")
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            k = 0
+            while time.perf_counter() < stop:
+                r = client.post("/v1/score", json={**bodies[k % len(bodies)], "shipment_id": next(ids)})
+                k += 1
+                done[w] += 1
+                errors[w] += r.status_code != 200
+
+    t = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return sum(done), sum(errors), time.perf_counter() - t
+
+
+def _rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m bench api")
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="length of the open- and closed-loop phases"
+    )
+    parser.add_argument("--scores", type=int, default=10_000, help="scores in total before RSS is read")
+    parser.add_argument("--single", type=int, default=300, help="requests per one-client closed-loop phase")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.md")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--home", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        return _serve(args)
+
+    from sqlmodel import Session
+
+    from service.auth import create_key
+    from service.db import get_engine, migrate
+    from service.settings import Settings
+    from tests.fixtures_world import build_small_world
+    from tests.service.server import free_port
+
+    build_small_world(WORLD_CACHE)
+    bodies = _payloads(WORLD_CACHE / "world")
+    with tempfile.TemporaryDirectory(prefix="catchall-bench-api-") as home:
+        settings = Settings(home=Path(home))
+        migrate(settings.resolved_database_url)
+        with Session(get_engine(settings.resolved_database_url)) as session:
+            _, token = create_key(session=session, name="bench", role="admin")
+            session.commit()
+        port = free_port()
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bench", "api", "--serve", "--home", home, "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the benchmark server did not start")
+                time.sleep(0.5)
+            with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+                _closed_loop(client, "/v1/score", bodies, _ids("WARM"), 50)
+                validate_ms = _closed_loop(client, "/v1/validate", bodies, _ids("VAL"), args.single)
+                score_ms = _closed_loop(client, "/v1/score", bodies, _ids("ONE"), args.single)
+            open_ms, open_errors = asyncio.run(_open_loop(url, headers, bodies, 100.0, args.seconds))
+            done, max_errors, wall = _throughput(url, headers, bodies, 4, args.seconds)
+            total = 50 + args.single + len(open_ms) + done
+            extra = max(0, args.scores - total)
+            if extra:
+                with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+                    _closed_loop(client, "/v1/score", bodies, _ids("FILL"), extra)
+            total += extra
+            rss = _rss(server.pid)
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    v50, v99 = _percentiles(validate_ms)
+    s50, s99 = _percentiles(score_ms)
+    o50, o99 = _percentiles(open_ms)
+    rate = done / wall
+    command = f"python -m bench api --seconds {args.seconds:g} --scores {args.scores} --single {args.single}"
+    lines = [
+        "# API benchmark",
+        "",
+        f"`{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {_commit()}; {os.cpu_count()} cores "
+        "shared with other work (noisy); one uvicorn worker, SQLite (WAL), small test world "
+        "(1,000 companies, 6,000 shipments), world shipments with fresh ids.",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| `/v1/validate` 1 client: p50 / p99 | {v50:.2f} ms / {v99:.2f} ms | |",
+        f"| `/v1/score` 1 client: p50 / p99 | {s50:.2f} ms / {s99:.2f} ms | |",
+        f"| ratio p50(score) / p50(validate) | {s50 / v50:.1f} | <= 3 |",
+        f"| `/v1/score` at 100 req/s offered ({len(open_ms)} requests): p50 / p99, errors "
+        f"| {o50:.2f} ms / {o99:.2f} ms, {open_errors} | p50 <= 3 ms, p99 <= 10 ms |",
+        f"| `/v1/score` closed loop, 4 clients, {wall:.0f} s "
+        f"| {rate:.0f} shipments/s, {max_errors} errors | >= 300/s, no error |",
+        f"| server RSS after {total:,} scores | {rss / 2**20:.0f} MiB | <= 1.5 GB (default world) |",
+    ]
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    return 0
