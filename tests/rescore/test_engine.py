@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.csv as pacsv
@@ -96,7 +97,11 @@ def test_local_engine_matches_the_online_scorer(rescore_home: RescoreHome, tmp_p
 
 
 @pytest.mark.slow
-def test_dask_engine_matches_the_local_engine(rescore_home: RescoreHome, tmp_path: Path) -> None:
+def test_dask_engine_on_a_scheduler_address_matches_the_online_scorer(
+    rescore_home: RescoreHome, tmp_path: Path
+) -> None:
+    from distributed import LocalCluster
+
     from service.rescore.dask_engine import dask_runner
 
     source = _input(rescore_home, tmp_path, 600)
@@ -106,15 +111,20 @@ def test_dask_engine_matches_the_local_engine(rescore_home: RescoreHome, tmp_pat
         model_dir=rescore_home.model_dir,
         settings=rescore_home.settings,
         engine=Engine.dask,
-        workers=2,
         chunk_rows=150,
     )
-    summary = run_rescore(
-        job,
-        runner=dask_runner(scorer_spec(job, rescore_home.scorer.data_version), workers=2),
-        model_version=rescore_home.scorer.model_version,
-        data_version=rescore_home.scorer.data_version,
-    )
+    # A cluster started apart from the run, reached by its address as with --scheduler.
+    cluster_of: Any = LocalCluster  # distributed is untyped
+    with cluster_of(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        runner = dask_runner(
+            scorer_spec(job, rescore_home.scorer.data_version), scheduler=cluster.scheduler_address
+        )
+        summary = run_rescore(
+            job,
+            runner=runner,
+            model_version=rescore_home.scorer.model_version,
+            data_version=rescore_home.scorer.data_version,
+        )
     assert (summary.scored, summary.chunks) == (600, 4)
     _assert_same(_rows(job.output), _reference(rescore_home.scorer, source))
 
