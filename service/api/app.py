@@ -21,6 +21,7 @@ from service.api.routes import cases, scoring, system
 from service.logging import get_logger
 from service.scored import ScoringEngine
 from service.settings import Settings, get_settings
+from service.web import pages
 
 __all__ = ["ScorerLoader", "create_app"]
 
@@ -71,4 +72,5 @@ def create_app(
     app.include_router(system.router)
     app.include_router(scoring.router)
     app.include_router(cases.router)
+    app.include_router(pages.router)
     return app
