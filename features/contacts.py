@@ -34,13 +34,16 @@ _FREE_MAIL = (
 )
 _RESIDENTIAL = (
     r"(?i)\bapt\.?\s*#?\d|\bapartment\b|\bflat\s+\d|\bresiden(ce|tial)\b|\bhouse\s+no\b|\bhome\s+address\b|"
+    r"\bkv\.?\s*\d|"
     r"(^|[^\pL])кв\.?\s*\d|квартир|小区|住宅|公寓"
 )
 _FREE_ZONE = (
     r"(?i)free\s*(trade\s*)?zone|freezone|\bfz(e|co|-?llc)\b|jafza|dafza|saif\s*zone|hamriyah|kizad|"
-    r"rakez|special\s+economic\s+zone|\bbonded\b|自由贸易|自贸区|保税|"
+    r"rakez|\bdmcc\b|\bftz\b|serbest\s+b[oö]lge|special\s+economic\s+zone|\bbonded\b|自由贸易|自贸区|保税|"
     r"свободн[\pL\pN_]*\s+(экономическ|таможенн)[\pL\pN_]*\s+зон|(^|[^\pL])[оc]эз([^\pL]|$)"
 )
+# Legal forms only free-zone companies take (UAE): the company sits in a free zone whatever its address.
+_FREE_ZONE_NAME = r"(?i)\bfz(e|co|-?llc)\b|\bdmcc\b"
 _MAIL_CENTER = (
     r"(?i)p\.?\s*o\.?\s*box|post\s+office\s+box|\bpmb\b|mail\s*box|mail\s+(center|centre)|virtual\s+office|"
     r"\bc/o\b|(^|[^\pL])а/я([^\pL]|$)|абонентск[\pL\pN_]*\s+ящик|信箱"
@@ -48,6 +51,7 @@ _MAIL_CENTER = (
 
 FREE_MAIL = Pattern(_FREE_MAIL)
 RESIDENTIAL = Pattern(_RESIDENTIAL)
+FREE_ZONE_NAME = Pattern(_FREE_ZONE_NAME)
 FREE_ZONE = Pattern(_FREE_ZONE)
 MAIL_CENTER = Pattern(_MAIL_CENTER)
 
@@ -77,9 +81,13 @@ def residential_address(addresses: Col) -> npt.NDArray[np.bool_]:
     return RESIDENTIAL.search(addresses)
 
 
-def free_zone_address(addresses: Col) -> npt.NDArray[np.bool_]:
-    """True where the address is in a free trade zone (JAFZA, "FZE", "保税区", "ОЭЗ" ...)."""
-    return FREE_ZONE.search(addresses)
+def free_zone_address(addresses: Col, names: Col | None = None) -> npt.NDArray[np.bool_]:
+    """True where the address is in a free trade zone (JAFZA, "Free Zone", "保税区", "ОЭЗ" ...) or, with
+    ``names``, the company has a free-zone legal form (FZE, FZCO, FZ-LLC, DMCC)."""
+    found = FREE_ZONE.search(addresses)
+    if names is not None:
+        found |= FREE_ZONE_NAME.search(names)
+    return found
 
 
 def mail_center_address(addresses: Col) -> npt.NDArray[np.bool_]:

@@ -193,7 +193,7 @@ def _party_facts(table: pa.Table, parties: pa.Table, s: dict[str, Array]) -> dic
     p["phone_mismatch"] = contacts.phone_country_mismatch(parties.column("phone"), country)
     address = parties.column("address")
     p["residential"] = contacts.residential_address(address)
-    p["free_zone"] = contacts.free_zone_address(address)
+    p["free_zone"] = contacts.free_zone_address(address, parties.column("name"))
     p["mail_center"] = contacts.mail_center_address(address)
     reg = parties.column("registration_id")
     p["missing_registration"] = _bools(
@@ -238,4 +238,3 @@ def gather(table: pa.Table, lookup: Lookup) -> Evidence:
         observed_ship=np.asarray(pc.list_parent_indices(flags).to_numpy(), dtype=np.int64),
         observed_codes=pc.list_flatten(flags),
     )
-

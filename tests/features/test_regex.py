@@ -20,6 +20,7 @@ CORPUS = [
     "Box Hill", "c/o Smith", "c/over", "JAFZA LOB 15", "Bonded warehouse 3", "a/я 55", "а/я 55",
     "Office 4, Building A, Jebel Ali Free Zone", "上海自贸区", "ОЭЗ Алабуга", "x@gmail.com",
     "sales@acme-gmail.com", "info@qq.com", "Ünïcödé Straße 5", "用于家用电器生产",
+    "Gulf Star FZE", "Alpha DMCC", "d. 5, kv. 12, Samara",
 ]  # fmt: skip
 
 PATTERNS = {
@@ -30,6 +31,7 @@ PATTERNS = {
     "free_mail": contacts.FREE_MAIL,
     "residential": contacts.RESIDENTIAL,
     "free_zone": contacts.FREE_ZONE,
+    "free_zone_name": contacts.FREE_ZONE_NAME,
     "mail_center": contacts.MAIL_CENTER,
 }
 
