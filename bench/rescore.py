@@ -110,17 +110,35 @@ def _timed(label: str, rows: int, args: list[str], env: dict[str, str]) -> Run:
     return Run(label=label, rows=rows, wall=wall, inner=inner, peak_rss=peak)
 
 
-def _one_by_one(home: Path, source: Path, single: int) -> tuple[float, float]:
-    """Rows/s of Scorer.score_table on 20 k rows at once vs on ``single`` rows one at a time."""
+# Where one chunk's time goes: (label, module path suffix, function name) read from the profile.
+_STAGES = (
+    ("validate (rescore)", "service/rescore/validate.py", "validate_chunk"),
+    ("features: party lookup (graph)", "graphs/index.py", "lookup"),
+    ("features: whole pipeline", "features/pipeline.py", "build_features"),
+    ("exact SHAP (bundle.explain)", "models/bundle.py", "explain"),
+    ("reasons in words (top_reasons)", "models/bundle.py", "top_reasons"),
+    ("action policy", "service/policy.py", "apply_policy"),
+    ("graph context (Scorer)", "service/scoring.py", "_graph_context"),
+    ("Scorer.score_table total", "service/scoring.py", "score_table"),
+    ("output rows (rescore)", "service/rescore/output.py", "scored_to_table"),
+)
+
+
+def _scorer(home: Path) -> Any:
     os.environ["CATCHALL_HOME"] = str(home)
+    os.environ["CATCHALL_DATABASE_URL"] = f"sqlite:///{home / 'catchall.db'}"
     from service.rescore.loading import load_scorer
     from service.settings import get_settings
 
     get_settings.cache_clear()
     settings = get_settings()
-    scorer = load_scorer(settings.models_dir / "current", settings)
+    return load_scorer(settings.models_dir / "current", settings)
+
+
+def _one_by_one(scorer: Any, source: Path, single: int) -> tuple[float, float]:
+    """Rows/s of Scorer.score_table on 20 k rows at once vs on ``single`` rows one at a time."""
     table = pq.read_table(source).slice(0, 20_000)
-    scorer.score_table(table.slice(0, 100))  # warm caches and JIT
+    scorer.score_table(table)  # warm the party cache and the JIT: both runs then see the same state
     started = time.perf_counter()
     scorer.score_table(table)
     batch_rate = table.num_rows / (time.perf_counter() - started)
@@ -129,6 +147,29 @@ def _one_by_one(home: Path, source: Path, single: int) -> tuple[float, float]:
         scorer.score_table(table.slice(i, 1))
     single_rate = single / (time.perf_counter() - started)
     return batch_rate, single_rate
+
+
+def _profile(scorer: Any, source: Path) -> list[tuple[str, float]]:
+    """Seconds per stage of one 20 k-row chunk through the rescore worker (cProfile, cumulative)."""
+    import cProfile
+    import pstats
+
+    from service.rescore.inputs import RawChunk
+    from service.rescore.worker import process_chunk
+
+    chunk = RawChunk(index=0, first_line=1, table=pq.read_table(source).slice(0, 20_000))
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(process_chunk, chunk, scorer)
+    total = time.perf_counter() - started
+    profiled: Any = pstats.Stats(profiler)
+    stats = profiled.stats
+    found = []
+    for label, path, name in _STAGES:
+        seconds = sum(v[3] for (file, _, func), v in stats.items() if file.endswith(path) and func == name)
+        found.append((label, seconds))
+    found.append(("process_chunk total (profiled)", total))
+    return found
 
 
 def main(argv: list[str]) -> int:
@@ -169,7 +210,9 @@ def main(argv: list[str]) -> int:
                     env,
                 )
             )
-    batch_rate, single_rate = _one_by_one(home, inputs[args.small], args.single)
+    scorer = _scorer(home)
+    batch_rate, single_rate = _one_by_one(scorer, inputs[args.small], args.single)
+    stages = _profile(scorer, inputs[args.small])
     print(f"{'run':<22} {'rows':>10} {'wall s':>8} {'run s':>8} {'rows/s':>10} {'peak RSS MB':>12}")  # noqa: T201
     for run in runs:
         print(  # noqa: T201
@@ -184,6 +227,10 @@ def main(argv: list[str]) -> int:
         f"{single_rate:,.0f} rows/s; ratio {batch_rate / single_rate:.1f} (target >= 20); "
         f"end-to-end local {local[args.rows].rate / single_rate:.1f}x one by one"
     )
+    print("where one 20,000-row chunk's time goes (cProfile, cumulative seconds; stages nest):")  # noqa: T201
+    total = stages[-1][1]
+    for label, seconds in stages:
+        print(f"  {label:<34} {seconds:>7.2f} s  {100 * seconds / total:>5.1f} %")  # noqa: T201
     dask = [r for r in runs if r.label.startswith("dask")]
     if len(dask) == 2:
         print(f"dask 2 workers / 1 worker throughput: {dask[1].rate / dask[0].rate:.2f}")  # noqa: T201
