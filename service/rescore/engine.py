@@ -226,7 +226,7 @@ def run_rescore(
         rejects_file=assembled.rejects_file,
         comparison=comparison,
     )
-    log.info("rescore.done", summary=summary.line())
+    log.debug("rescore.done", summary=summary.line())  # the CLI prints the same line on stdout
     return summary
 
 
