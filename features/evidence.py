@@ -134,8 +134,13 @@ def _call_lookup(lookup: Lookup, parties: pa.Table) -> pd.DataFrame:
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
+    values = frame[column].to_numpy()
     try:
-        return np.asarray(frame[column].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass  # object column with None / numeric strings: let pandas read it
+    try:
+        return np.asarray(pd.to_numeric(frame[column], errors="raise"), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"party lookup column {column!r} is not numeric: {exc}") from exc
 
