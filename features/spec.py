@@ -254,23 +254,25 @@ FEATURE_INDEX: dict[str, int] = {f.name: i for i, f in enumerate(FEATURES)}
 SCHEME_SIGNALS: dict[str, frozenset[str]] = {
     "alias_or_front_of_listed": frozenset(
         {"best_screen_score", "min_hops_to_listed", "max_shared_id_listed", "max_listed_within_2",
-         "max_ppr_listed", "n_detected_flags"}
+         "max_ppr_listed", "n_phone_country_mismatch", "max_cluster_size", "n_detected_flags"}
     ),
     "third_country_shell_transshipment": frozenset(
         {"n_hub_transits", "dest_hub", "consignee_country_differs", "max_cluster_size",
          "n_no_web_presence", "youngest_party_age_years", "consignee_intermediary_type",
          "free_zone_address", "n_intermediaries", "route_length", "min_counterparties",
+         "max_shared_id_listed", "max_listed_within_2", "payer_not_party", "payer_third_country",
          "n_detected_flags"}
     ),
     "forwarder_as_end_user": frozenset(
-        {"end_user_forwarder", "consignee_intermediary_type", "end_user_missing", "n_detected_flags"}
+        {"end_user_forwarder", "consignee_intermediary_type", "end_user_missing", "dest_hub",
+         "n_hub_transits", "n_detected_flags"}
     ),
     "implausible_civil_end_use": frozenset(
         {"end_use_cover_story", "end_use_vague", "max_chpl_tier_rank", "chpl_tier12_value_share",
          "item_business_mismatch", "n_detected_flags"}
     ),
     "split_undervalued": frozenset(
-        {"min_price_ratio", "total_value_usd", "n_detected_flags"}
+        {"min_price_ratio", "max_price_ratio", "total_value_usd", "n_detected_flags"}
     ),
     "third_country_payment": frozenset(
         {"payer_not_party", "payer_third_country", "cash_or_crypto_payment", "n_detected_flags"}
