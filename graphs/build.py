@@ -116,9 +116,17 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _values(series: pd.Series[Any]) -> list[Any]:
+    """A column as Python objects (fast for Arrow-backed columns too), missing values as ``None``."""
+    out: list[Any] = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
+    return out
+
+
 def _rows(frame: pd.DataFrame | Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
     if isinstance(frame, pd.DataFrame):
-        return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+        cols = [str(c) for c in frame.columns]
+        values = [_values(frame[c]) for c in frame.columns]
+        return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
     return frame
 
 
@@ -196,21 +204,31 @@ def add_entities(
     >>> sorted(G.nodes), G.nodes["a"]["listed"]
     (['I:address:1 main street kowloon', 'a'], False)
     """
-    rows = _rows(entities)
-    n = 0
-    for row in rows:
-        n += 1
-        eid = str(row["id"])
-        kind = _clean(row.get("kind")) or "company"
-        if kind not in ENTITY_KINDS:
-            raise ValueError(f"entity {eid!r}: kind {kind!r} is not one of {', '.join(ENTITY_KINDS)}")
-        country = _clean(row.get("country"))
+    frame = entities if isinstance(entities, pd.DataFrame) else pd.DataFrame(list(entities))
+    if frame.empty:
+        return 0
+    n = len(frame)
+
+    def column(name: str) -> list[Any]:
+        return [_clean(v) for v in _values(frame[name])] if name in frame else [None] * n
+
+    ids = [str(v) for v in frame["id"].tolist()]
+    kinds = [k or "company" for k in column("kind")]
+    bad = set(kinds) - set(ENTITY_KINDS)
+    if bad:
+        raise ValueError(f"entities: kind(s) {sorted(bad)} not one of {', '.join(ENTITY_KINDS)}")
+    names, countries, sources = column("name"), column("country"), column("source")
+    born = [_as_date(v) for v in column("incorporated_on")]
+    fresh: list[tuple[str, dict[str, Any]]] = []
+    for eid, kind, name, country, inc, source in zip(
+        ids, kinds, names, countries, born, sources, strict=True
+    ):
         attrs: dict[str, Any] = {
             "kind": kind,
-            "name": _clean(row.get("name")) or eid,
+            "name": name or eid,
             "country": country,
-            "incorporated_on": _as_date(row.get("incorporated_on")),
-            "source": _clean(row.get("source")) or "world",
+            "incorporated_on": inc,
+            "source": source or "world",
         }
         if eid in G:
             data = G.nodes[eid]
@@ -218,16 +236,18 @@ def add_entities(
                 if value is not None and data.get(key) is None:
                     data[key] = value
         else:
-            G.add_node(eid, listed=False, first_seen=None, **attrs)
-        if not with_identifiers:
-            continue
-        for column, id_kind in _ENTITY_ID_COLUMNS:
-            value = _clean(row.get(column))
-            if value is None:
-                continue
-            norm = normalize_identifier(id_kind, str(value), country)
-            if norm is not None:
-                _link_identifier(G, eid, identifier_node(id_kind, norm))
+            attrs["listed"] = False
+            attrs["first_seen"] = None
+            fresh.append((eid, attrs))
+    G.add_nodes_from(fresh)
+    if with_identifiers:
+        triples = [
+            pd.DataFrame({"entity_id": ids, "kind": id_kind, "value": frame[col]})
+            for col, id_kind in _ENTITY_ID_COLUMNS
+            if col in frame
+        ]
+        if triples:
+            add_identifiers(G, pd.concat(triples, ignore_index=True))
     return n
 
 
@@ -255,7 +275,10 @@ def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
     edges: list[tuple[str, str]] = []
     nodes = G.nodes
     for eid, kind, value in zip(
-        identifiers["entity_id"], identifiers["kind"], identifiers["value"], strict=True
+        _values(identifiers["entity_id"]),
+        _values(identifiers["kind"]),
+        _values(identifiers["value"]),
+        strict=True,
     ):
         value = _clean(value)
         if value is None:

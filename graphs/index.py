@@ -90,11 +90,10 @@ def _none_if_missing(v: Any) -> Any:
 class PartyIndex:
     """Graph + screening engine + node features, built once and updated as shipments are scored."""
 
-    def __init__(self, G: nx.DiGraph[str], features: NodeFeatures, names: NameIndex | None = None) -> None:
+    def __init__(self, G: nx.DiGraph[str], features: NodeFeatures, lists: NameIndex | None = None) -> None:
         self.G = G
         self.features = features
-        self.names = names if names is not None else Resolver.index_graph(G)
-        self.resolver = Resolver(G, self.names)
+        self.resolver = Resolver(G, lists)
         self._cache: dict[Party, Resolution] = {}
 
     # ------------------------------------------------------------------ construction
@@ -341,7 +340,7 @@ class PartyIndex:
                 listed=False,
                 source="shipment",
             )
-            self.names.add(res.entity_id, [party.name], country=party.country, is_list=False)
+            self.resolver.add_entity_name(res.entity_id, party.name, party.country)
         for x in res.identifiers:
             if x not in G.succ[res.entity_id]:
                 if x not in G:

@@ -223,28 +223,47 @@ def normalize_name(name: str | None) -> str | None:
 def normalize_phone(phone: str | None, country: str | None = None) -> str | None:
     """A phone number in E.164, using the party's country as the region of national numbers.
 
-    Numbers that do not parse keep their digits (with ``+`` when written international), so that two
-    parties writing the same odd number still meet.
+    Numbers written internationally are read without a parse (country code, trunk "0" dropped);
+    national numbers that do not parse keep their digits, so two parties writing the same odd number
+    still meet.
 
     >>> normalize_phone("+ 7 (495) 681-16-18")
     '+74956811618'
     >>> normalize_phone("2345 6789", "HK")
     '+85223456789'
+    >>> normalize_phone("+86 021 52660800") == normalize_phone("+86 21 5266 0800")
+    True
     >>> normalize_phone("n/a") is None
     True
     """
     if phone is None:
         return None
-    digits = re.sub(r"\D", "", phone)
+    digits = re.sub(r"\D", "", phone.replace("(0)", ""))
     if len(digits) < 5:
         return None
+    written = phone.strip()
+    if written.startswith(("+", "00")):
+        # Written international: E.164 is the digits, less a national trunk "0" after the country code
+        # (no parse needed, which is ~50x slower).
+        digits = digits.removeprefix("00") if written.startswith("00") else digits
+        for size in (1, 2, 3):
+            if int(digits[:size]) in _COUNTRY_CODES:
+                cc, rest = digits[:size], digits[size:]
+                if rest.startswith("0") and cc not in _KEEPS_TRUNK_ZERO:
+                    rest = rest[1:]
+                return f"+{cc}{rest}"
+        return "+" + digits
     try:
         parsed = phonenumbers.parse(phone, (country or "").upper() or None)
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is not None and parsed.national_number:
         return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-    return ("+" if phone.strip().startswith(("+", "00")) else "") + digits.removeprefix("00")
+    return digits
+
+
+_COUNTRY_CODES = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+_KEEPS_TRUNK_ZERO = frozenset({"39"})  # Italy dials its leading 0 from abroad too
 
 
 def normalize_email(email: str | None) -> str | None:

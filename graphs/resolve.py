@@ -53,6 +53,7 @@ IDENTIFIER_MATCH_SCORES: dict[str, float] = {
     "phone": 0.85,
 }
 _SHARED_LIMIT = 25
+_SCORE_HOLDERS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,21 +154,55 @@ def _countries_compatible(a: str | None, b: str | None) -> bool:
 
 
 class Resolver:
-    """Resolution + screening over a relationship graph ``G`` and the :class:`NameIndex` of its nodes."""
+    """Resolution + screening over a relationship graph ``G``: one engine, two name indexes.
 
-    def __init__(self, G: nx.DiGraph[str], names: NameIndex) -> None:
+    ``lists`` holds the names and aliases of the list entries (searched for every party: screening);
+    ``entities`` the names of the entities, built on first need and searched only when the party's
+    identifiers do not already say which entity it is.
+    """
+
+    def __init__(self, G: nx.DiGraph[str], lists: NameIndex | None = None) -> None:
         self.G = G
-        self.names = names
+        self.lists = lists if lists is not None else self.index_graph(G, kind="list")
+        self._entities: NameIndex | None = None
+        # Name searches repeat (one name, many addresses): results cached per (name, country).
+        self._list_hits: dict[tuple[str, str | None], list[NameHit]] = {}
+        self._entity_hits: dict[tuple[str, str | None], list[NameHit]] = {}
+
+    @property
+    def entities(self) -> NameIndex:
+        """The entity name index (built from the graph on first use)."""
+        if self._entities is None:
+            self._entities = self.index_graph(self.G, kind="entity")
+        return self._entities
+
+    def add_entity_name(self, node: str, name: str, country: str | None) -> None:
+        """Make a new entity findable by name (if the entity index exists yet, else it is read later)."""
+        if self._entities is not None:
+            self._entities.add(node, [name], country=country, is_list=False)
+            self._entity_hits.clear()
+
+    def _search(self, which: str, party: Party, min_score: float) -> list[NameHit]:
+        cache = self._list_hits if which == "list" else self._entity_hits
+        key = (party.name, party.country)
+        hits = cache.get(key)
+        if hits is None:
+            index = self.lists if which == "list" else self.entities
+            hits = index.search(party.name, country=party.country, min_score=min_score)
+            if len(cache) > 500_000:
+                cache.clear()
+            cache[key] = hits
+        return hits
 
     @staticmethod
-    def index_graph(G: nx.DiGraph[str], *, entities: bool = True) -> NameIndex:
-        """A name index of the list entries (name and aliases) and, with ``entities``, of the entities."""
+    def index_graph(G: nx.DiGraph[str], *, kind: str) -> NameIndex:
+        """A name index of the list entries (``kind="list"``: name and aliases) or of the entities."""
         ix = NameIndex()
         for n, d in G.nodes.items():
-            kind = d.get("kind")
-            if kind == "list_entry":
+            k = d.get("kind")
+            if kind == "list" and k == "list_entry":
                 ix.add(n, [d["name"], *d.get("aliases", ())], country=d.get("country"), is_list=True)
-            elif entities and kind in ENTITY_KINDS:
+            elif kind == "entity" and k in ENTITY_KINDS:
                 ix.add(n, [d.get("name") or n], country=d.get("country"), is_list=False)
         return ix
 
@@ -196,7 +231,7 @@ class Resolver:
         G = self.G
         ids = party.identifiers()
         existing = [i for i in ids if i in G]
-        hits = self.names.search(party.name, country=party.country, min_score=REPORT_THRESHOLD)
+        hits = self._search("list", party, REPORT_THRESHOLD)
         holders = {i: self._holders(i) for i in existing}
 
         matches: dict[str, ListMatch] = {}
@@ -237,7 +272,7 @@ class Resolver:
         return ListMatch(d["list_name"], d["entry_id"], name, round(min(1.0, score), 4), node, via)
 
     def _find_entity(
-        self, party: Party, existing: list[str], holders: dict[str, list[str]], hits: list[NameHit]
+        self, party: Party, existing: list[str], holders: dict[str, list[str]], list_hits: list[NameHit]
     ) -> tuple[str | None, str]:
         G = self.G
         for i in existing:
@@ -249,20 +284,44 @@ class Resolver:
             scored = sorted(((self._name_score(party, u), u) for u in cands), reverse=True)
             if scored and scored[0][0] >= CORROBORATED_NAME:
                 return self._entity_of(scored[0][1]), "registration+name"
-        best: tuple[float, str] | None = None
-        for i in existing:
-            for u in holders[i]:
-                s = self._name_score(party, u)
-                if s >= CORROBORATED_NAME and (best is None or (s, u) > best):
-                    best = (s, u)
-        if best is not None:
-            return self._entity_of(best[1]), "identifier+name"
-        for h in hits:
+        scores = {h.node: h.score for h in list_hits}
+        found = self._by_identifier(party, existing, holders, scores, score_small=True)
+        if found is not None:
+            return self._entity_of(found), "identifier+name"
+        entity_hits = self._search("entity", party, CORROBORATED_NAME)
+        if existing and entity_hits:
+            # Large clusters (a registered agent's address) are searched through the name hits only.
+            found = self._by_identifier(party, existing, holders, {h.node: h.score for h in entity_hits})
+            if found is not None:
+                return self._entity_of(found), "identifier+name"
+        for h in sorted([*entity_hits, *list_hits], key=lambda h: (-h.score, h.node)):
             if h.score < RESOLVE_THRESHOLD:
                 break
             if _countries_compatible(party.country, G.nodes[h.node].get("country")):
                 return self._entity_of(h.node), "name"
         return None, "new"
+
+    def _by_identifier(
+        self,
+        party: Party,
+        existing: list[str],
+        holders: dict[str, list[str]],
+        scores: dict[str, float],
+        *,
+        score_small: bool = False,
+    ) -> str | None:
+        """The holder of one of the party's identifiers whose name best agrees (``scores`` known, small
+        holder sets scored here when ``score_small``)."""
+        best: tuple[float, str] | None = None
+        for i in existing:
+            small = score_small and len(holders[i]) <= _SCORE_HOLDERS
+            for u in holders[i]:
+                s = scores.get(u)
+                if s is None and small:
+                    s = self._name_score(party, u)
+                if s is not None and s >= CORROBORATED_NAME and (best is None or (s, u) > best):
+                    best = (s, u)
+        return None if best is None else best[1]
 
     def shared_entities(self, id_node: str) -> list[str]:
         """Entities and list entries holding an identifier node."""

@@ -38,9 +38,10 @@ __all__ = [
 MATCH_THRESHOLD = 0.88
 REPORT_THRESHOLD = 0.80
 COUNTRY_PENALTY = 0.05
-_CANDIDATES = 40
-_MAX_POSTING_SHARE = 0.02  # a key filed under more than 2 % of the names (and > 200) is a stop word
-_MIN_POSTING_CAP = 200
+_CANDIDATES = 30
+_MAX_POSTING = 600  # a key filed under more names than this is a stop word (unless nothing else is left)
+_POSTING_BUDGET = 1500  # postings read per query at most, rarest keys first
+_FREEZE_EVERY = 2000  # names added since the last freeze before postings are re-packed as arrays
 
 
 def name_keys(forms: NameForms) -> list[str]:
@@ -94,7 +95,9 @@ class NameIndex:
     """
 
     def __init__(self) -> None:
-        self._postings: dict[str, list[int]] = {}
+        self._frozen: dict[str, NDArray[np.int64]] = {}
+        self._postings: dict[str, list[int]] = {}  # names added since the last freeze
+        self._pending = 0
         self._owner: list[str] = []
         self._names: list[str] = []
         self._forms: list[NameForms] = []
@@ -124,37 +127,55 @@ class NameIndex:
             self._by_node.setdefault(node, []).append(i)
             for key in name_keys(forms):
                 self._postings.setdefault(key, []).append(i)
+            self._pending += 1
 
     def names_of(self, node: str) -> list[str]:
         """The names filed for ``node``."""
         return [self._names[i] for i in self._by_node.get(node, [])]
 
+    def _freeze(self) -> None:
+        """Pack the recent postings into the sorted arrays (bulk loads end up as arrays)."""
+        for key, post in self._postings.items():
+            old = self._frozen.get(key)
+            new = np.asarray(post, dtype=np.int64)
+            self._frozen[key] = new if old is None else np.concatenate([old, new])
+        self._postings = {}
+        self._pending = 0
+
+    def _posting(self, key: str) -> NDArray[np.int64] | None:
+        frozen = self._frozen.get(key)
+        recent = self._postings.get(key)
+        if recent is None:
+            return frozen
+        arr = np.asarray(recent, dtype=np.int64)
+        return arr if frozen is None else np.concatenate([frozen, arr])
+
     def _candidates(self, forms: NameForms, limit: int) -> NDArray[np.int64]:
+        if self._pending >= _FREEZE_EVERY:
+            self._freeze()
         total = max(1, len(self._names))
-        cap = max(_MIN_POSTING_CAP, int(total * _MAX_POSTING_SHARE))
-        ids: list[list[int]] = []
-        weights: list[float] = []  # one weight per key
-        fallback: list[int] | None = None
+        posts: list[tuple[int, float, NDArray[np.int64]]] = []
         for key in name_keys(forms):
-            post = self._postings.get(key)
-            if not post:
+            post = self._posting(key)
+            if post is None or not len(post):
                 continue
-            if len(post) > cap:
-                if fallback is None or len(post) < len(fallback):
-                    fallback = post
-                continue
-            ids.append(post)
-            # Token keys weigh more than a single trigram.
-            w = math.log(total / len(post)) + 1.0
-            weights.append(w * (3.0 if key[0] == "t" else 1.0))
-        if not ids:
-            if fallback is None:
-                return np.zeros(0, dtype=np.int64)
-            ids, weights = [fallback[: limit * 50]], [1.0]
-        if len(ids) == 1 and len(ids[0]) <= limit:
-            return np.asarray(ids[0], dtype=np.int64)
-        flat = np.fromiter((i for post in ids for i in post), dtype=np.int64)
-        per_id = np.repeat(np.asarray(weights, dtype=np.float64), [len(p) for p in ids])
+            # Token keys weigh more than a single trigram; rare keys more than common ones.
+            w = (math.log(total / len(post)) + 1.0) * (3.0 if key[0] == "t" else 1.0)
+            posts.append((len(post), w, post))
+        if not posts:
+            return np.zeros(0, dtype=np.int64)
+        posts.sort(key=lambda p: p[0])
+        chosen: list[tuple[int, float, NDArray[np.int64]]] = []
+        budget = 0
+        for size, w, post in posts:
+            if chosen and (size > _MAX_POSTING or budget + size > _POSTING_BUDGET):
+                break
+            chosen.append((size, w, post[:_POSTING_BUDGET]))
+            budget += size
+        if len(chosen) == 1 and chosen[0][0] <= limit:
+            return chosen[0][2]
+        flat = np.concatenate([p for _, _, p in chosen])
+        per_id = np.repeat(np.asarray([w for _, w, _ in chosen]), [len(p) for _, _, p in chosen])
         return self._top(flat, per_id, limit)
 
     @staticmethod
