@@ -326,7 +326,7 @@ class PartyIndex:
         """The node of a shipment party, adding it (and its identifiers) when new; returns the node and
         the nodes touched."""
         party = Party.from_mapping(fields)
-        res = self.resolve(party)
+        res = self._cache.get(party) or self.resolver.resolve(party, screen=False)
         G = self.G
         touched = [res.entity_id]
         if res.entity_id not in G:

@@ -226,12 +226,12 @@ class Resolver:
         q = name_forms(party.name)
         return max((score_forms(q, name_forms(nm)) for nm in names if nm), default=0.0)
 
-    def resolve(self, party: Party) -> Resolution:
-        """Resolve and screen one party."""
+    def resolve(self, party: Party, *, screen: bool = True) -> Resolution:
+        """Resolve and screen one party (``screen=False``: resolve only, no list matches)."""
         G = self.G
         ids = party.identifiers()
         existing = [i for i in ids if i in G]
-        hits = self._search("list", party, REPORT_THRESHOLD)
+        hits = self._search("list", party, REPORT_THRESHOLD) if screen else []
         holders = {i: self._holders(i) for i in existing}
 
         matches: dict[str, ListMatch] = {}

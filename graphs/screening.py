@@ -133,6 +133,25 @@ class NameIndex:
         """The names filed for ``node``."""
         return [self._names[i] for i in self._by_node.get(node, [])]
 
+    def _known(self, key: str) -> bool:
+        return key in self._frozen or key in self._postings
+
+    def _query_keys(self, forms: NameForms) -> list[str]:
+        """Token keys, plus trigrams only of the tokens the index does not know (typos, other spellings,
+        words split differently): far fewer keys than a name's full key set, same recall."""
+        keys: list[str] = []
+        unknown: list[str] = []
+        for sk in dict.fromkeys(forms.skeletons):
+            key = f"t:{sk}"
+            if len(sk) >= 2 and self._known(key):
+                keys.append(key)
+            else:
+                unknown.append(sk)
+        if unknown or not keys:
+            text = "".join(unknown) if keys else forms.compact
+            keys.extend(dict.fromkeys(f"g:{text[i : i + 3]}" for i in range(max(0, len(text) - 2))))
+        return keys
+
     def _freeze(self) -> None:
         """Pack the recent postings into the sorted arrays (bulk loads end up as arrays)."""
         for key, post in self._postings.items():
@@ -155,7 +174,7 @@ class NameIndex:
             self._freeze()
         total = max(1, len(self._names))
         posts: list[tuple[int, float, NDArray[np.int64]]] = []
-        for key in name_keys(forms):
+        for key in self._query_keys(forms):
             post = self._posting(key)
             if post is None or not len(post):
                 continue
@@ -201,10 +220,16 @@ class NameIndex:
         if not forms.compact:
             return []
         best: dict[str, NameHit] = {}
+        qa, qb = len(forms.sorted), len(forms.compact)
         for i in self._candidates(forms, limit).tolist():
             if lists_only and not self._is_list[i]:
                 continue
-            s = score_forms(forms, self._forms[i])
+            c_forms = self._forms[i]
+            # Both scores are normalised Indel similarities: at most 2 * shorter / (sum of lengths).
+            ca, cb = len(c_forms.sorted), len(c_forms.compact)
+            if 2 * min(qa, ca) < min_score * (qa + ca) and 2 * min(qb, cb) < min_score * (qb + cb):
+                continue
+            s = score_forms(forms, c_forms)
             c = self._country[i]
             if country and c and c != country:
                 s -= COUNTRY_PENALTY
