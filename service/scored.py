@@ -68,7 +68,7 @@ class ScoredBatch:
     reasons: list[list[dict[str, Any]]]
     red_flags: list[list[dict[str, Any]]]
     screening: list[list[dict[str, Any]]]
-    graph: list[dict[str, Any]]
+    graph: Sequence[dict[str, Any]]  # may compute each entry on first access (see service.scoring)
     model_version: str
     data_version: str
     table: pa.Table | None = field(default=None, repr=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,54 @@ def _graph_fingerprint(index: PartyIndex) -> str:
 def _strings(table: pa.Table, column: str) -> list[str | None]:
     values: list[str | None] = table.column(column).to_pylist()
     return values
+
+
+class _GraphContext(Sequence[dict[str, Any]]):
+    """Per shipment: its resolved parties with their paths to the nearest listed party.
+
+    Computed when a shipment's entry is first read, not for the whole batch: the API reads one, batch
+    rescoring usually none, and walking every party's path costs about a quarter of a batch's time.
+    """
+
+    def __init__(self, scorer: Scorer, parties: pd.DataFrame, n: int) -> None:
+        self._scorer = scorer
+        self._n = n
+        self._cache: dict[int, dict[str, Any]] = {}
+        named = parties["entity_id"].notna().to_numpy() if len(parties) else np.zeros(0, dtype=bool)
+        self._parties = parties[named]
+        ships = self._parties["ship"].to_numpy(dtype=np.int64)
+        self._order = np.argsort(ships, kind="stable")
+        self._bounds = np.searchsorted(ships[self._order], np.arange(n + 1))
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        if i not in self._cache:
+            self._cache[i] = self._build(i)
+        return self._cache[i]
+
+    def _build(self, i: int) -> dict[str, Any]:
+        rows = self._parties.iloc[self._order[self._bounds[i] : self._bounds[i + 1]]]
+        entries: list[dict[str, Any]] = []
+        for rec in rows[["role", *_CONTEXT_COLUMNS]].to_dict("records"):
+            entry = {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()}
+            entry["role"] = str(entry["role"])
+            hops = entry["hops_to_listed"]
+            near = hops < _UNREACHABLE and hops <= CONTEXT_MAX_HOPS
+            entry["path_to_listed"] = self._scorer.path_to_listed(str(entry["entity_id"])) if near else []
+            entries.append(entry)
+        return {"parties": entries}
 
 
 class Scorer:
@@ -129,7 +177,7 @@ class Scorer:
             reasons=reasons,
             red_flags=[[flag._asdict() for flag in flags] for flags in fb.red_flags],
             screening=screening,
-            graph=self._graph_context(fb.party_lookup, len(ids)),
+            graph=_GraphContext(self, fb.party_lookup, len(ids)),
             model_version=self.model_version,
             data_version=self.data_version,
             table=table,
@@ -150,33 +198,14 @@ class Scorer:
         return self.score_table(shipments_to_table([shipment]), overrides=overrides or None).shipment(0)
 
     # ------------------------------------------------------------------ graph
-    def _path(self, entity_id: str) -> list[dict[str, Any]]:
-        try:
-            nodes = self.index.path_to_listed(entity_id)
-        except KeyError:  # a new party: not a graph node, its identifiers carry its features
-            return []
-        return [describe_node(self.index.G, n) for n in nodes if n in self.index.G]
-
-    def _graph_context(self, parties: pd.DataFrame, n: int) -> list[dict[str, Any]]:
-        context: list[dict[str, Any]] = [{"parties": []} for _ in range(n)]
-        if parties.empty:
-            return context
-        named = parties["entity_id"].notna().to_numpy()
-        if not named.any():
-            return context
-        # Plain Python lists per column: a dict per party without pandas' per-row machinery.
-        cols = {c: parties[c].to_numpy()[named].tolist() for c in _CONTEXT_COLUMNS}
-        roles = parties["role"].astype(str).to_numpy()[named].tolist()
-        ships = parties["ship"].to_numpy()[named].tolist()
+    def path_to_listed(self, entity_id: str) -> list[dict[str, Any]]:
+        """The graph path from an entity to its nearest listed party, each node described."""
         with self._lock:
-            for k, ship in enumerate(ships):
-                entry: dict[str, Any] = {"role": roles[k]}
-                entry.update({c: cols[c][k] for c in _CONTEXT_COLUMNS})
-                hops = entry["hops_to_listed"]
-                near = hops < _UNREACHABLE and hops <= CONTEXT_MAX_HOPS
-                entry["path_to_listed"] = self._path(str(entry["entity_id"])) if near else []
-                context[ship]["parties"].append(entry)
-        return context
+            try:
+                nodes = self.index.path_to_listed(entity_id)
+            except KeyError:  # a new party: not a graph node, its identifiers carry its features
+                return []
+            return [describe_node(self.index.G, n) for n in nodes if n in self.index.G]
 
     def neighbourhood(self, entity_id: str, hops: int) -> dict[str, Any]:
         """Nodes and edges within ``hops`` of an entity (listed parties marked); 404 when unknown."""
