@@ -47,9 +47,6 @@ LOOKUP_NUMERIC: tuple[str, ...] = (
 LOOKUP_OUTPUT: tuple[str, ...] = (
     "entity_id", "screen_list", "screen_entry_id", "screen_matched_name", *LOOKUP_NUMERIC,
 )  # fmt: skip
-_COUNTRY_ATTRS = (
-    "regime_count", "gecc", "hub", "arms_embargo", "fatf", "e_group", "chart_reasons", "eu",
-)  # fmt: skip
 _EPOCH = date(1970, 1, 1)
 
 
@@ -140,7 +137,8 @@ def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
     except (TypeError, ValueError):
         pass  # object column with None / numeric strings: let pandas read it
     try:
-        return np.asarray(pd.to_numeric(frame[column], errors="raise"), dtype=np.float64)
+        numeric = pd.to_numeric(frame[column], errors="raise").astype("float64")
+        return np.asarray(numeric.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"party lookup column {column!r} is not numeric: {exc}") from exc
 
