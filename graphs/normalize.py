@@ -18,6 +18,7 @@ from functools import lru_cache
 import phonenumbers
 from anyascii import anyascii
 from pypinyin import lazy_pinyin
+from rapidfuzz.distance import Levenshtein
 
 __all__ = [
     "IDENTIFIER_KINDS",
@@ -51,15 +52,15 @@ LEGAL_FORMS: tuple[str, ...] = (
     "obshchestvo s ogranichennoy otvetstvennostyu", "aktsionernoe obshchestvo", "aktsionernoye obshchestvo",
     "otkrytoe aktsionernoe obshchestvo", "zakrytoe aktsionernoe obshchestvo",
     "publichnoe aktsionernoe obshchestvo", "tovarystvo z obmezhenoiu vidpovidalnistiu",
-    "you xian gong si", "you xian ze ren gong si", "gu fen you xian gong si", "ji tuan", "gong si",
-    "co ltd", "company limited", "corp ltd",
+    "co ltd", "company limited", "corp ltd", "obshchestvo", "aktsionernoe", "aktsionernoye", "ogranichennoi",
+    "ogranichennoy", "otvetstvennostiu", "otvetstvennostyu", "liability", "tovarystvo", "obmezhenoiu",
+    "vidpovidalnistiu", "anonim",
 )  # fmt: skip
-_LEGAL_RUNS: tuple[tuple[str, ...], ...] = tuple(
-    sorted({tuple(f.split()) for f in LEGAL_FORMS}, key=len, reverse=True)
-)
-_LEGAL_MAX = max(len(r) for r in _LEGAL_RUNS)
-_LEGAL_SET = frozenset(_LEGAL_RUNS)
-
+# A strong legal word is removed wherever it stands; a weak one ("joint", "stock", "public",
+# "obshchestvo", ...) only inside a run of two or more legal words, so "Public Security Bureau" keeps
+# its "public". Words are compared by skeleton, and long ones within one edit ("Companny", "Ationernoe").
+_STRONG_LEGAL = frozenset(f for f in LEGAL_FORMS if " " not in f)
+_WEAK_LEGAL = frozenset(w for f in LEGAL_FORMS if " " in f for w in f.split()) - _STRONG_LEGAL
 # Chinese legal forms are removed before conversion to pinyin (they are words, not syllables there).
 _CJK_LEGAL = re.compile(r"(股份有限公司|有限责任公司|有限責任公司|有限公司|集团|集團|公司)")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -123,18 +124,33 @@ def _join_letters(tokens: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=100_000)
+def _legal_class(token: str) -> int:
+    """2 for a strong legal word, 1 for a weak one, 0 otherwise."""
+    sk = skeleton(token)
+    for cls, words in ((2, _STRONG_SKELETONS), (1, _WEAK_SKELETONS)):
+        if sk in words:
+            return cls
+    if len(sk) >= 6:
+        for cls, long_words in ((2, _STRONG_LONG), (1, _WEAK_LONG)):
+            if any(
+                abs(len(w) - len(sk)) <= 1 and Levenshtein.distance(sk, w, score_cutoff=1) <= 1
+                for w in long_words
+            ):
+                return cls
+    return 0
+
+
 def _strip_legal(tokens: list[str]) -> list[str]:
     tokens = _join_letters(tokens)
+    classes = [_legal_class(t) for t in tokens]
     out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        for size in range(min(_LEGAL_MAX, len(tokens) - i), 0, -1):
-            if tuple(tokens[i : i + size]) in _LEGAL_SET:
-                i += size
-                break
-        else:
-            out.append(tokens[i])
-            i += 1
+    for i, (tok, cls) in enumerate(zip(tokens, classes, strict=True)):
+        if cls == 2:
+            continue
+        if cls == 1 and ((i > 0 and classes[i - 1]) or (i + 1 < len(classes) and classes[i + 1])):
+            continue
+        out.append(tok)
     # A name made only of legal-form words keeps them (else it would vanish).
     return out or tokens
 
@@ -200,6 +216,10 @@ def name_forms(name: str) -> NameForms:
     'limited'
     >>> name_forms("Beta Components, L.L.C.").sorted, name_forms("Delta Sp. z o.o.").sorted
     ('beta components', 'delta')
+    >>> name_forms("Joint Stok Companny Salute").sorted, name_forms("Public Security Bureau").sorted
+    ('salute', 'bureau public security')
+    >>> name_forms("Общество с ограниченной ответственностью «Аргут»").sorted
+    'argut'
     """
     return NameForms(_strip_legal(_tokens(name, _NAME_ABBREVIATIONS)))
 
@@ -376,3 +396,9 @@ def normalize_identifier(kind: str, value: str | None, country: str | None = Non
     if kind == "registration":
         return normalize_registration(value)
     raise ValueError(f"unknown identifier kind {kind!r}; expected one of {', '.join(IDENTIFIER_KINDS)}")
+
+
+_STRONG_SKELETONS = frozenset(skeleton(w) for w in _STRONG_LEGAL)
+_WEAK_SKELETONS = frozenset(skeleton(w) for w in _WEAK_LEGAL)
+_STRONG_LONG = tuple(w for w in _STRONG_SKELETONS if len(w) >= 6)
+_WEAK_LONG = tuple(w for w in _WEAK_SKELETONS if len(w) >= 6)

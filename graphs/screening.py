@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
-from graphs.normalize import NameForms, name_forms
+from graphs.normalize import NameForms, name_forms, skeleton
 
 __all__ = [
     "COUNTRY_PENALTY",
@@ -35,7 +35,7 @@ __all__ = [
 
 # Scores at or above MATCH_THRESHOLD are list matches (a strong match forces hold); between
 # REPORT_THRESHOLD and it they are near misses shown to analysts. Chosen on bench/screening.py.
-MATCH_THRESHOLD = 0.88
+MATCH_THRESHOLD = 0.82
 REPORT_THRESHOLD = 0.80
 COUNTRY_PENALTY = 0.05
 _CANDIDATES = 30
@@ -45,12 +45,15 @@ _FREEZE_EVERY = 2000  # names added since the last freeze before postings are re
 
 
 def name_keys(forms: NameForms) -> list[str]:
-    """Blocking keys of a name: ``t:`` token skeletons and ``g:`` trigrams of the compact skeleton.
+    """Blocking keys of a name: ``t:`` token skeletons, ``r:`` short words as spelled and ``g:``
+    trigrams of the compact skeleton.
 
     >>> name_keys(name_forms("Sirius"))
-    ['t:siru', 'g:sir', 'g:iru']
+    ['t:siru', 'r:sirius', 'g:sir', 'g:iru']
     """
     keys = [f"t:{s}" for s in dict.fromkeys(forms.skeletons) if len(s) >= 2]
+    # Short words collapse in skeletons ("niiei" -> "ni"): their exact spelling is a key too.
+    keys.extend(f"r:{t}" for t in dict.fromkeys(forms.tokens) if 2 <= len(t) <= 6 and skeleton(t) != t)
     c = forms.compact
     keys.extend(dict.fromkeys(f"g:{c[i : i + 3]}" for i in range(max(0, len(c) - 2))))
     return keys
@@ -139,7 +142,9 @@ class NameIndex:
     def _query_keys(self, forms: NameForms) -> list[str]:
         """Token keys, plus trigrams only of the tokens the index does not know (typos, other spellings,
         words split differently): far fewer keys than a name's full key set, same recall."""
-        keys: list[str] = []
+        keys: list[str] = [
+            f"r:{t}" for t in dict.fromkeys(forms.tokens) if 2 <= len(t) <= 6 and self._known(f"r:{t}")
+        ]
         unknown: list[str] = []
         for sk in dict.fromkeys(forms.skeletons):
             key = f"t:{sk}"
@@ -179,7 +184,7 @@ class NameIndex:
             if post is None or not len(post):
                 continue
             # Token keys weigh more than a single trigram; rare keys more than common ones.
-            w = (math.log(total / len(post)) + 1.0) * (3.0 if key[0] == "t" else 1.0)
+            w = (math.log(total / len(post)) + 1.0) * (1.0 if key[0] == "g" else 3.0)
             posts.append((len(post), w, post))
         if not posts:
             return np.zeros(0, dtype=np.int64)

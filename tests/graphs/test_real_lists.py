@@ -10,6 +10,7 @@ import pytest
 from graphs.build import list_records_frame
 from graphs.index import PartyIndex
 from graphs.listfiles import parse_list_file
+from graphs.screening import MATCH_THRESHOLD
 
 
 @pytest.fixture(scope="module")
@@ -58,5 +59,5 @@ def test_cyrillic_alias_and_typo_variants_match(eu_index: PartyIndex) -> None:
     # 880 and 883 are both "Izhevskii Radiozavod" (880 through its Cyrillic alias).
     assert [ids[0], ids[1], ids[3]] == ["890", "890", "884"]
     assert ids[2] in {"880", "883"}
-    assert (out["screen_score"] >= 0.88).all()
+    assert (out["screen_score"] >= MATCH_THRESHOLD).all()
     assert (out["hops_to_listed"] == 0).all()
