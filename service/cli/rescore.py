@@ -17,18 +17,29 @@ __all__ = ["EXIT_REJECTED", "register"]
 
 EXIT_REJECTED = 3
 
+_EPILOG = (
+    "Files: OUTPUT (one row per valid shipment: shipment_id, risk, band, action, reason1..3_feature/"
+    "contribution/label, red_flags, model_version, data_version); OUTPUT.rejects.jsonl (one line per bad "
+    "row: line, shipment_id, field, message, errors, raw); with --compare, OUTPUT's stem + .changes + its "
+    "extension (shipments whose action changed). While running: OUTPUT.parts/ (rerun the same command to "
+    "resume after an interruption). Exit status: 0 all rows scored; 3 some rows rejected, the rest scored; "
+    "2 usage error."
+)
+
 
 def rescore(
     input_path: Path = typer.Argument(
         ..., metavar="INPUT", help="JSON Lines of v1 shipments (.jsonl) or flat Parquet (.parquet)."
     ),
     out: Path = typer.Option(..., "--out", help="Output file: .parquet or .csv (one row per shipment)."),
-    model: Path | None = typer.Option(None, "--model", help="Model bundle directory [default: the home's]."),
+    model: Path | None = typer.Option(
+        None, "--model", help="Model bundle directory (default: the home's models/current)."
+    ),
     engine: str = typer.Option("local", "--engine", help="local (this process) or dask."),
     scheduler: str | None = typer.Option(
-        None, "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:8786) [dask engine]."
+        None, "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:8786) (dask engine)."
     ),
-    workers: int = typer.Option(2, "--workers", min=1, help="LocalCluster worker processes [dask engine]."),
+    workers: int = typer.Option(2, "--workers", min=1, help="LocalCluster worker processes (dask engine)."),
     enqueue: bool = typer.Option(
         False, "--enqueue", help="Open review cases for review/hold shipments without an open case."
     ),
@@ -111,4 +122,4 @@ def rescore(
 
 def register(app: typer.Typer) -> None:
     """Attach ``catchall rescore`` to the main app."""
-    app.command("rescore")(rescore)
+    app.command("rescore", epilog=_EPILOG)(rescore)
