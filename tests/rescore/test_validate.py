@@ -12,6 +12,7 @@ from features.schema import Shipment
 from service.rescore.checks import clean_rows, conform, normalise
 from service.rescore.inputs import InputError, RawChunk
 from service.rescore.validate import flatten_shipments, validate_chunk
+from tests.fixtures_world import SmallWorld
 from tests.rescore.shipments import sample_payloads
 
 
@@ -165,3 +166,17 @@ def test_jsonl_fast_path_agrees_with_pydantic_on_edge_shapes() -> None:
     assert declared[2] is not None
     assert checked.table.column("item_quantity")[4].as_py()[0] == 7.0
     assert checked.lines.tolist() == [1, 2, 3, 4, 5, 8]
+
+
+def test_jsonl_and_parquet_inputs_of_the_same_world_shipments_validate_to_the_same_table(
+    small_world: SmallWorld,
+) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(small_world.world_dir / "shipments.parquet").slice(0, 1500)
+    lines = tuple(json.dumps(row_to_payload(r), default=str) + "\n" for r in table.to_pylist())
+    from_parquet = validate_chunk(RawChunk(index=0, first_line=1, table=table))
+    from_jsonl = validate_chunk(RawChunk(index=0, first_line=1, lines=lines))
+    assert from_parquet.rejects == from_jsonl.rejects == []
+    assert from_jsonl.table.equals(from_parquet.table)
+    assert from_parquet.table.equals(table.cast(SHIPMENT_SCHEMA))
