@@ -20,8 +20,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from service.scoring import Scorer
@@ -66,10 +64,8 @@ def build_small_world(
     root: Path, *, seed: int = SEED, entities: int = ENTITIES, shipments: int = SHIPMENTS
 ) -> SmallWorld:
     """Generate, index and train a small world under ``root`` (idempotent: reuses a finished build)."""
-    from features.pipeline import build_features
-    from features.spec import FEATURES
     from graphs.index import PartyIndex
-    from models.train import train_model
+    from models.workflow import train_world
     from world.generate import generate_world
 
     small = SmallWorld(root / "world", root / "model", root / "graph", seed)
@@ -78,18 +74,7 @@ def build_small_world(
         return small
     generate_world(small.world_dir, seed=seed, entities=entities, shipments=shipments)
     index = PartyIndex.from_world(small.world_dir)
-    table = pq.read_table(small.world_dir / "shipments.parquet")
-    batch = build_features(table, index.lookup)
-    truth = pq.read_table(small.world_dir / "truth.parquet").to_pandas().set_index("shipment_id")
-    labels = truth.loc[batch.frame.index, "label"].to_numpy()
-    result = train_model(
-        batch.frame.to_numpy(dtype=np.float64),
-        labels,
-        table.column("declared_at").to_numpy(),
-        FEATURES,
-        data_hash=f"small-world-{seed}-{shipments}",
-    )
-    result.bundle.save(small.model_dir)
+    train_world(small.world_dir, index.lookup, small.model_dir, seed=seed)
     index.save(small.graph_dir)
     done.write_text(json.dumps({"seed": seed, "entities": entities, "shipments": shipments}))
     return small

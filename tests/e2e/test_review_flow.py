@@ -125,6 +125,7 @@ def test_batch_fails_only_the_bad_slot_and_explain_what_if(live_server: LiveServ
     model = ana.get("/v1/model").json()
     assert model["version"]
     assert model["thresholds"]["review"] > 0
+    assert 0.0 <= model["metrics"]["pr_auc"] <= 1.0
     assert {f["name"] for f in model["features"]} == set(base["contributions"])
 
 
