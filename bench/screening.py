@@ -272,8 +272,8 @@ def _filler(records: list[ListRecord], total: int, rng: random.Random) -> list[L
     need = max(0, total - len(records))
     names = _generated_names(need + 1000, random.Random(rng.random()))
     names = [f"{nm} {i}" if i % 3 == 0 else nm for i, nm in enumerate(names)][:need]
-    return [ListRecord("synthetic", f"s{i}", nm, country=rng.choice(("CN", "HK", "RU", "AE", "TR"))) for i, nm in
-            enumerate(names)]  # fmt: skip
+    countries = ("CN", "HK", "RU", "AE", "TR")
+    return [ListRecord("synthetic", f"s{i}", nm, country=rng.choice(countries)) for i, nm in enumerate(names)]
 
 
 def main(argv: list[str]) -> int:

@@ -117,7 +117,8 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
     born = np.full(n, np.nan)
     country_codes: dict[str, int] = {}
     country = np.full(n, -1, dtype=np.int64)
-    for i, (_, d) in enumerate(G.nodes.items()):
+    node_data: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]
+    for i, d in enumerate(node_data.values()):
         kind = d.get("kind")
         if kind == "identifier":
             is_identifier[i] = True
@@ -140,7 +141,8 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
     party = np.full(n, -1, dtype=np.int64)
     party[listed] = np.flatnonzero(listed)
     last_trade = 0
-    for u, nbrs in G.succ.items():
+    succ: dict[str, dict[str, dict[str, Any]]] = G._succ  # type: ignore[attr-defined]  # raw dicts: fast
+    for u, nbrs in succ.items():
         i = index[u]
         for v, d in nbrs.items():
             j = index[v]
