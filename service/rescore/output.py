@@ -76,6 +76,15 @@ def output_format(path: Path) -> OutputFormat:
 def scored_to_table(scored: ScoredBatch) -> pa.Table:
     """The output rows of a scored batch, in :data:`OUTPUT_SCHEMA` (top three reasons flattened)."""
     n = len(scored)
+    features: list[list[str | None]] = [[None] * n for _ in range(REASONS)]
+    contributions: list[list[float | None]] = [[None] * n for _ in range(REASONS)]
+    labels: list[list[str | None]] = [[None] * n for _ in range(REASONS)]
+    # One pass over the rows (reasons are ordered by |contribution|, the largest first).
+    for i, reasons in enumerate(scored.reasons):
+        for k, reason in enumerate(reasons[:REASONS]):
+            features[k][i] = reason["feature"]
+            contributions[k][i] = float(reason["contribution"])
+            labels[k][i] = reason["label"]
     columns: dict[str, pa.Array[Any]] = {
         "shipment_id": pa.array(scored.shipment_ids, pa.string()),
         "risk": pa.array(scored.risk, pa.float64()),
@@ -83,12 +92,9 @@ def scored_to_table(scored: ScoredBatch) -> pa.Table:
         "action": pa.array(scored.action, pa.string()),
     }
     for k in range(REASONS):
-        top = [reasons[k] if len(reasons) > k else None for reasons in scored.reasons]
-        columns[f"reason{k + 1}_feature"] = pa.array([r and r["feature"] for r in top], pa.string())
-        columns[f"reason{k + 1}_contribution"] = pa.array(
-            [r and float(r["contribution"]) for r in top], pa.float64()
-        )
-        columns[f"reason{k + 1}_label"] = pa.array([r and r["label"] for r in top], pa.string())
+        columns[f"reason{k + 1}_feature"] = pa.array(features[k], pa.string())
+        columns[f"reason{k + 1}_contribution"] = pa.array(contributions[k], pa.float64())
+        columns[f"reason{k + 1}_label"] = pa.array(labels[k], pa.string())
     # A flag raised by several parties is one code in the output (dict keeps first-seen order).
     columns["red_flags"] = pa.array(
         [list(dict.fromkeys(flag["code"] for flag in flags)) for flags in scored.red_flags],

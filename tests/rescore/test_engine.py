@@ -34,24 +34,28 @@ def _input(home: RescoreHome, tmp_path: Path, rows: int, *, name: str = "in.parq
     return path
 
 
-def _reference(scorer: BatchScorer, path: Path) -> dict[str, tuple[float, list[tuple[str, float]], str]]:
+# Per shipment: risk, top reasons as (feature, contribution, label), action.
+Outcome = tuple[float, list[tuple[str, float, str]], str]
+
+
+def _reference(scorer: BatchScorer, path: Path) -> dict[str, Outcome]:
     """What the scorer of /v1/score says about every shipment of ``path``, keyed by shipment id."""
     scored = scorer.score_table(pq.read_table(path).cast(SHIPMENT_SCHEMA))
     return {
         sid: (
             float(scored.risk[i]),
-            [(r["feature"], float(r["contribution"])) for r in scored.reasons[i][:REASONS]],
+            [(r["feature"], float(r["contribution"]), r["label"]) for r in scored.reasons[i][:REASONS]],
             scored.action[i],
         )
         for i, sid in enumerate(scored.shipment_ids)
     }
 
 
-def _rows(path: Path) -> dict[str, tuple[float, list[tuple[str, float]], str]]:
-    out: dict[str, tuple[float, list[tuple[str, float]], str]] = {}
+def _rows(path: Path) -> dict[str, Outcome]:
+    out: dict[str, Outcome] = {}
     for row in pq.read_table(path).to_pylist():
         reasons = [
-            (row[f"reason{k}_feature"], row[f"reason{k}_contribution"])
+            (row[f"reason{k}_feature"], row[f"reason{k}_contribution"], row[f"reason{k}_label"])
             for k in range(1, REASONS + 1)
             if row[f"reason{k}_feature"] is not None
         ]
@@ -60,16 +64,13 @@ def _rows(path: Path) -> dict[str, tuple[float, list[tuple[str, float]], str]]:
     return out
 
 
-def _assert_same(
-    got: dict[str, tuple[float, list[tuple[str, float]], str]],
-    want: dict[str, tuple[float, list[tuple[str, float]], str]],
-) -> None:
+def _assert_same(got: dict[str, Outcome], want: dict[str, Outcome]) -> None:
     assert got.keys() == want.keys()
     for sid, (risk, reasons, action) in want.items():
         g_risk, g_reasons, g_action = got[sid]
         assert g_risk == pytest.approx(risk, abs=1e-12), sid
-        assert [f for f, _ in g_reasons] == [f for f, _ in reasons], sid
-        assert np.allclose([c for _, c in g_reasons], [c for _, c in reasons], atol=1e-12), sid
+        assert [(f, label) for f, _, label in g_reasons] == [(f, label) for f, _, label in reasons], sid
+        assert np.allclose([c for _, c, _ in g_reasons], [c for _, c, _ in reasons], atol=1e-12), sid
         assert g_action == action, sid
 
 
