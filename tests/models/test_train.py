@@ -99,6 +99,6 @@ def test_ece_and_top_share_by_hand() -> None:
 def test_trained_bundle_has_provenance(bundle: ModelBundle) -> None:
     params = bundle.info.params
     assert params["n_trees"] >= 1
-    assert params["max_depth"] == 5
+    assert params["max_depth"] == 3
     assert bundle.info.split["n_train"] > bundle.info.split["n_test"] > 0
     assert bundle.feature_names == tuple(s.name for s in SPECS)
