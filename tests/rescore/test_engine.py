@@ -168,18 +168,33 @@ def test_bad_rows_go_to_the_rejects_file_and_exit_status_is_3(
     assert payloads[3]["shipment_id"] not in written.column("shipment_id").to_pylist()
 
 
-def test_usage_errors_exit_2_with_a_message(rescore_home: RescoreHome, tmp_path: Path) -> None:
-    runner = CliRunner()
+@pytest.mark.parametrize(
+    ("make", "extra", "message"),
+    [
+        ("missing", [], "no such file"),
+        ("not-parquet", [], "not a readable Parquet file"),
+        ("ok", ["--engine", "spark"], "--engine must be local or dask"),
+        ("ok", ["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --engine dask"),
+        ("ok", ["--model", "/nonexistent/model"], "no model bundle at /nonexistent/model"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(
+    rescore_home: RescoreHome, tmp_path: Path, make: str, extra: list[str], message: str
+) -> None:
     from service.cli import _register, app
 
+    source = tmp_path / "in.parquet"
+    if make == "not-parquet":
+        source.write_text("shipment_id\nA\n")
+    elif make == "ok":
+        _input(rescore_home, tmp_path, 5)
     _register()
-    missing = runner.invoke(
-        app,
-        ["rescore", str(tmp_path / "nope.parquet"), "--out", str(tmp_path / "o.parquet")],
-        env=rescore_home.env,
+    result = CliRunner().invoke(
+        app, ["rescore", str(source), "--out", str(tmp_path / "o.parquet"), *extra], env=rescore_home.env
     )
-    assert missing.exit_code == 2
-    assert "no such file" in missing.output
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "o.parquet").exists()
 
 
 @pytest.mark.slow
