@@ -285,7 +285,7 @@ def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
         )
     cache: dict[tuple[str, str, str | None], str | None] = {}
     edges: list[tuple[str, str]] = []
-    nodes = G.nodes
+    nodes: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]  # raw dict: fast membership
     for eid, kind, value in zip(
         _values(identifiers["entity_id"]),
         _values(identifiers["kind"]),
@@ -335,7 +335,7 @@ def add_relationships(
     m = len(frame)
     none = [None] * m
     n = skipped = 0
-    nodes = G.nodes
+    nodes: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]  # raw dict: fast membership
     rows = zip(
         cols["src_id"], cols["dst_id"], cols["kind"], cols.get("share", none), cols.get("count", none),
         cols.get("first_date", none), cols.get("last_date", none), strict=True,

@@ -130,12 +130,7 @@ class PartyIndex:
         index = cls(G, compute_node_features(new_graph() if has_shipments else G, as_of=as_of))
         if shipments is not None and has_shipments:
             index.add_shipments(shipments, refresh=True, as_of=as_of)
-        log.info(
-            "party index built: %d nodes, %d edges in %.1fs",
-            G.number_of_nodes(),
-            G.number_of_edges(),
-            time.perf_counter() - t0,
-        )
+        log.info("party index built: %d nodes in %.1fs", G.number_of_nodes(), time.perf_counter() - t0)
         return index
 
     @classmethod
