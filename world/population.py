@@ -552,7 +552,7 @@ def _listed_parties(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             else:
                 pop.relate(owner, idx, "ownership", round(0.5 + 0.5 * u(), 2))
         else:
-            pop.relate(owner, idx, "ownership", round(0.05 + 0.4 * u(), 2))
+            pop.relate(owner, idx, "ownership", round(0.2 + 0.29 * u(), 2))  # a large minority stake
             pop.relate(mk.person(cc), idx, "ownership", 0.5)
 
 
@@ -645,7 +645,7 @@ def _scheme_vehicles(u: Uniforms, pop: Population, mk: _Maker, n: int) -> None:
             u.pick(("electronics", "trading")),
             "new_trader",
             incorporated=_new_day(u),
-            web_p=0.35,
+            web_p=0.15,
             address_kind="residential" if u.chance(0.3) else ("agent" if u.chance(0.3) else "own"),
             business_type=u.pick(("trading_company", "distributor", "other")),
             foreign_phone_p=0.3,

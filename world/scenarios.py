@@ -44,13 +44,17 @@ SCHEMES: tuple[Scenario, ...] = (
 HONEST: tuple[Scenario, ...] = (
     Scenario("hub_distributor", 0.08, 0, "hub_distributor"),
     Scenario("forwarder_declared", 0.05, 0, "forwarder_declares_end_user"),
-    Scenario("forwarder_ordinary", 0.025, 0, "forwarder_ordinary_goods"),
+    Scenario("forwarder_ordinary", 0.04, 0, "forwarder_ordinary_goods"),
     Scenario("new_ordinary", 0.05, 0, "new_company_ordinary_goods"),
     Scenario("new_chpl_legit", 0.01, 0, "new_company_legit_chpl"),
     Scenario("cotenant", 0.05, 0, "registered_agent_tenant"),
-    Scenario("minority", 0.008, 0, "minority_listed_owner"),
+    Scenario("minority", 0.02, 0, "minority_listed_owner"),
+    Scenario("cotenant_established", 0.015, 0, "registered_agent_tenant_chpl"),
     Scenario("payer_house", 0.02, 0, "trading_house_pays"),
     Scenario("parent_pays", 0.02, 0, "parent_company_pays"),
+    Scenario("busy_small_trader", 0.04, 0, "busy_small_trader"),
+    Scenario("forwarder_end_user_legit", 0.008, 0, "forwarder_own_use"),
+    Scenario("busy_established", 0.025, 0, "busy_established_importer"),
 )
 
 

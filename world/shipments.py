@@ -17,7 +17,7 @@ import pyarrow as pa
 from features import reference
 from features.columns import SHIPMENT_SCHEMA
 from world import vocab
-from world.draw import END, START
+from world.draw import END, INVASION, START
 from world.population import Population
 from world.scenarios import HONEST, SCHEMES, Knobs, Scenario
 
@@ -82,6 +82,7 @@ class _World:
         tech = np.isin(self.sector, ["electronics", "instruments", "machinery", "aerospace"])
         self.exp_tech = np.flatnonzero((self.role == "exporter") & tech)
         self.exp_all = self.pools["exporter"]
+        self.exp_cons = np.flatnonzero((self.role == "exporter") & ~tech)
         self.parent = np.full(len(pop), -1, np.int64)
         for child, par in pop.parent_of.items():
             self.parent[child] = par
@@ -153,8 +154,9 @@ def _fill_honest(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
             k.payer[rows] = w.parent[k.consignee[rows]]
         elif name == "payer_house":
             k.payer[rows] = _pick(rng, w.of("payer_house"), m)
-        k.text[rows] = (0.6, 0.14, 0.03, 0.23)
-        k.price_lo[rows] = np.where(rng.random(m) < 0.03, 0.06, 0.8)  # samples / promotional lots
+        k.text[rows] = (0.57, 0.14, 0.07, 0.22)
+        # Clearance lots, samples and seconds of ordinary goods sell far below list price.
+        k.price_lo[rows] = np.where(rng.random(m) < 0.1, 0.06, 0.8)
         k.price_hi[rows] = np.where(k.price_lo[rows] < 0.1, 0.2, 1.25)
     elif name == "hub_distributor":
         k.consignee[rows] = _pick(rng, w.of("hub_distributor"), m)
@@ -171,12 +173,15 @@ def _fill_honest(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         else:
             k.eu_is_consignee[rows] = rng.random(m) < 0.6
             k.text[rows] = (0.4, 0.3, 0.02, 0.28)
+            k.exporter[rows] = _pick(rng, w.exp_cons, m)
         k.hub_route[rows] = 0.4
         k.routed[rows] = 0.5
     elif name in ("new_ordinary", "new_chpl_legit"):
         pool = w.of("new_company")
         if name == "new_chpl_legit":
-            pool = pool[~w.gecc[pool] & ~np.isin(w.country[pool], list(_EMBARGOED))]
+            # Start-ups outside GECC with a web presence, mostly away from the transshipment hubs.
+            ok = ~w.gecc[pool] & ~np.isin(w.country[pool], list(_EMBARGOED)) & (w.website[pool] != None)  # noqa: E711
+            pool = np.concatenate([pool[ok & ~w.hub[pool]], pool[ok & ~w.hub[pool]], pool[ok]])
             k.exporter[rows] = _pick(rng, w.exp_tech, m)
             k.cert[rows] = 0.8
             k.text[rows] = (0.85, 0.08, 0.0, 0.07)
@@ -186,8 +191,72 @@ def _fill_honest(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         _spike_dates(rng, k, rows, cluster, w.inc[parties], 240)
     elif name == "cotenant":
         k.consignee[rows] = _pick(rng, w.of("cotenant"), m)
+        k.exporter[rows] = np.where(rng.random(m) < 0.75, _pick(rng, w.exp_cons, m), k.exporter[rows])
         k.hub_route[rows] = 0.35
         k.text[rows] = (0.45, 0.3, 0.02, 0.23)
+    elif name == "busy_small_trader":
+        # Small hub traders trip many checklist flags at once (cash, routed, third-party payer, vague
+        # declarations, forwarders...) while buying ordinary goods: the bulk of real false positives.
+        new = w.of("new_company")
+        hub_imp = w.of("importer")[w.hub[w.of("importer")]]
+        which = rng.random(m)
+        k.consignee[rows] = np.where(
+            which < 0.6,
+            _pick(rng, new[~w.gecc[new]], m),
+            np.where(which < 0.9, _pick(rng, w.of("cotenant"), m), _pick(rng, hub_imp, m)),
+        )
+        k.exporter[rows] = np.where(rng.random(m) < 0.7, _pick(rng, w.exp_cons, m), k.exporter[rows])
+        eu = rng.random(m)
+        k.end_user[rows[eu < 0.4]] = _pick(rng, w.of("forwarder"), int((eu < 0.4).sum()))
+        k.eu_is_consignee[rows] = eu > 0.85
+        house = rng.random(m) < 0.5
+        k.payer[rows[house]] = _pick(rng, w.of("payer_house"), int(house.sum()))
+        k.hub_route[rows] = 0.7
+        k.cash[rows] = 0.35
+        k.routed[rows] = 0.6
+        k.text[rows] = (0.25, 0.45, 0.15, 0.15)
+        k.cert[rows] = 0.1
+        k.forwarder[rows] = 0.7
+        k.broker[rows] = 0.25
+        k.rename[rows] = 0.08
+        under = rng.random(m) < 0.25
+        k.price_lo[rows] = np.where(under, 0.06, 0.8)
+        k.price_hi[rows] = np.where(under, 0.2, 1.25)
+    elif name == "busy_established":
+        # Long-established importers outside GECC buying high-priority items through hubs, with routed
+        # freight, vague declarations and third-party payment: many flags, no scheme.
+        imp = w.of("importer")
+        old = imp[
+            ~w.gecc[imp] & (w.inc[imp] < INVASION - 3 * 365) & ~np.isin(w.country[imp], list(_EMBARGOED))
+        ]
+        k.consignee[rows] = _pick(rng, np.concatenate([w.of("hub_distributor"), old]), m)
+        k.exporter[rows] = _pick(rng, w.exp_tech, m)
+        pay = rng.random(m) < 0.3
+        k.payer[rows[pay]] = _pick(rng, w.of("payer_house"), int(pay.sum()))
+        k.hub_route[rows] = 0.75
+        k.cash[rows] = 0.12
+        k.routed[rows] = 0.6
+        k.text[rows] = (0.35, 0.5, 0.0, 0.15)
+        k.cert[rows] = 0.25
+        k.forwarder[rows] = 0.8
+        k.broker[rows] = 0.3
+    elif name == "cotenant_established":
+        # Established firms registered at an agent's address (and so sharing it with listed shells) that
+        # buy high-priority items openly: website, history, declared use.
+        pool = w.of("cotenant")
+        pool = pool[(w.website[pool] != None) & (w.inc[pool] < INVASION - 2 * 365)]  # noqa: E711
+        k.consignee[rows] = _pick(rng, pool, m)
+        k.exporter[rows] = _pick(rng, w.exp_tech, m)
+        k.cert[rows] = 0.5
+        k.text[rows] = (0.75, 0.12, 0.0, 0.13)
+    elif name == "forwarder_end_user_legit":
+        # Logistics firms buying equipment for their own operations (scanners, routers, controllers).
+        pool = w.of("forwarder")
+        pool = pool[~w.hub[pool] & ~np.isin(w.country[pool], list(_EMBARGOED))]
+        k.consignee[rows] = _pick(rng, pool, m)
+        k.eu_is_consignee[rows] = True
+        k.exporter[rows] = _pick(rng, w.exp_tech, m)
+        k.cert[rows] = 0.5
     elif name == "minority":
         k.consignee[rows] = _pick(rng, w.of("minority"), m)
         k.exporter[rows] = _pick(rng, w.exp_tech, m)
@@ -195,6 +264,17 @@ def _fill_honest(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
     else:
         raise ValueError(f"unknown honest scenario {name!r}")
     _items_from_exporter(rng, w, k, rows)
+    if name == "busy_small_trader":
+        k.p_high[rows] = 0.03
+        k.p_low[rows] = np.minimum(k.p_low[rows], 0.2)
+    elif name == "busy_established":
+        k.p_high[rows] = 0.5
+        k.p_low[rows] = 0.45
+    elif name == "cotenant":
+        k.p_high[rows] = np.minimum(k.p_high[rows], 0.05)
+    elif name in ("forwarder_end_user_legit", "cotenant_established"):
+        k.p_high[rows] = 0.45
+        k.p_low[rows] = 0.45
     # A few honest shipments carry a vague or odd-looking declaration; exporters rarely note red flags.
     k.observed[rows] = 0.012
 
@@ -225,13 +305,15 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
     k.exporter[rows] = _pick(rng, w.exp_tech, m)
     k.p_high[rows] = 0.6
     k.p_low[rows] = 0.35
+    # Procurement networks copy normal paperwork: outside their core signals, illicit shipments look like
+    # honest ones (specific end uses, certificates, usual payment and freight terms).
     k.rename[rows] = 0.12
-    k.observed[rows] = 0.08
-    k.routed[rows] = 0.45
-    k.cash[rows] = 0.08
+    k.observed[rows] = 0.03
+    k.routed[rows] = 0.33
+    k.cash[rows] = 0.045
     k.cert[rows] = 0.3
-    k.text[rows] = (0.45, 0.3, 0.05, 0.2)
-    k.broker[rows] = 0.15
+    k.text[rows] = (0.6, 0.16, 0.02, 0.22)
+    k.broker[rows] = 0.07
     name = sc.name
     if name == "direct_listed_party":
         parties, cluster = _clusters(rng, rows, w.of("listed"), 1, 4)
@@ -300,9 +382,7 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         k.p_low[rows] = 0.45
         k.hub_route[rows] = 0.15
     elif name == "third_country_payment":
-        pool = np.concatenate(
-            [w.of("importer"), w.of("new_company"), w.of("new_trader"), w.of("split_trader")]
-        )
+        pool = np.concatenate([w.of("new_company"), w.of("new_trader"), w.of("split_trader"), w.of("shell")])
         pool = pool[~w.gecc[pool]]
         parties, cluster = _clusters(rng, rows, pool, 1, 3)
         k.consignee[rows] = parties
@@ -494,6 +574,7 @@ def _assemble(
     typical = np.array([bands[c].typical for c in codes])
     desc = np.array([bands[c].description for c in codes], dtype=object)
     unit = np.array([bands[c].unit for c in codes], dtype=object)
+    busy = next(i for i, s in enumerate(scenarios) if s.name == "busy_small_trader")
     n_items = 1 + rng.binomial(3, 0.25, n)
     total = int(n_items.sum())
     owner = np.repeat(np.arange(n), n_items)
@@ -507,6 +588,10 @@ def _assemble(
         np.log(k.price_lo[owner])
         + rng.random(total) * (np.log(k.price_hi[owner]) - np.log(k.price_lo[owner]))
     )
+    # Honest discounts apply to ordinary goods; high-priority parts keep their price, except for a few
+    # samples and for small traders' mixed lots.
+    keep_price = ~illicit_row[owner] & (cat < 2) & (k.scenario[owner] != busy) & (rng.random(total) > 0.04)
+    factor[keep_price] = np.clip(factor[keep_price], 0.8, 1.25)
     unit_price = typical[code] * np.exp(rng.normal(0.0, 0.3, total)) * factor
     line_target = np.exp(np.log(k.value_median[owner]) + rng.normal(0.0, 1.0, total))
     qty = np.maximum(1.0, np.round(line_target / unit_price))
