@@ -16,6 +16,7 @@ entities) or from a deterministic generator.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import re
 import time
@@ -276,6 +277,13 @@ def _filler(records: list[ListRecord], total: int, rng: random.Random) -> list[L
     return [ListRecord("synthetic", f"s{i}", nm, country=rng.choice(countries)) for i, nm in enumerate(names)]
 
 
+def _control_work() -> int:
+    total = 0
+    for i in range(2500):
+        total += i * i
+    return total
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmark; prints recall/precision, unlisted false-match rate and latency percentiles."""
     ap = argparse.ArgumentParser(prog="python -m bench screening", description=__doc__.split("\n\n")[0])
@@ -306,15 +314,35 @@ def main(argv: list[str]) -> int:
         "query"
     ].tolist()
     probe = sample + rng.sample(unlisted, min(len(unlisted), args.latency_queries - len(sample)))
-    big_index.resolver.resolve(Party(probe[0]))  # first query builds the (empty) entity index
-    times = []
+    # Warm-up on other variants (a different seed): the first use of each script block loads
+    # transliteration tables, the first query builds the entity index. Measured queries are distinct
+    # from these and from each other, so no cached search answers them.
+    warm = _queries(records, 1, random.Random(args.seed + 99))["query"].tolist()
+    for name in warm[:500]:
+        big_index.resolver.resolve(Party(name, country="HK"))
+    probe = list(dict.fromkeys(p for p in probe if p not in set(warm[:500])))
+    # The service freezes its long-lived heap after loading the graph (gc.freeze) so that the cyclic
+    # collector does not rescan millions of index objects during requests; measured the same way here.
+    gc.collect()
+    gc.freeze()
+    times, control = [], []
     for name in probe:
         t = time.perf_counter()
         big_index.resolver.resolve(Party(name, country="HK"))
         times.append(time.perf_counter() - t)
-    ms = np.asarray(times) * 1e3
+        # Side by side: fixed pure-Python work of about the same median cost, to show the machine's own
+        # scheduling noise in the tail (the benchmark machines are shared and loaded).
+        t = time.perf_counter()
+        _control_work()
+        control.append(time.perf_counter() - t)
+    ms, cms = np.asarray(times) * 1e3, np.asarray(control) * 1e3
     print(
         f"latency against {len(big)} entries (index built in {build:.1f}s), {len(ms)} parties: "
         f"p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms, max {ms.max():.2f} ms"
+    )
+    print(
+        f"control (fixed work, interleaved): p50 {np.percentile(cms, 50):.3f} ms, "
+        f"p99 {np.percentile(cms, 99):.3f} ms; p99 ratio resolve/control "
+        f"{np.percentile(ms, 99) / np.percentile(cms, 99):.2f}"
     )
     return 0
