@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ class Run:
     wall: float
     inner: float  # seconds reported by the run itself (model/graph loading excluded)
     peak_rss: int
+    cpu: float  # user + system CPU seconds of the command and every process it started
 
     @property
     def rate(self) -> float:
@@ -84,7 +86,13 @@ def _make_input(source: Path, rows: int, target: Path) -> None:
             copy += 1
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(label: str, rows: int, args: list[str], env: dict[str, str]) -> Run:
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     process = psutil.Popen(
         [sys.executable, "-c", "from service.cli import main; main()", *args],
@@ -107,7 +115,8 @@ def _timed(label: str, rows: int, args: list[str], env: dict[str, str]) -> Run:
         raise SystemExit(f"{label} failed ({process.returncode}):\n{err[-3000:]}")
     found = re.search(r"; ([0-9.]+) s, ", out)
     inner = float(found.group(1)) if found else wall
-    return Run(label=label, rows=rows, wall=wall, inner=inner, peak_rss=peak)
+    cpu = _children_cpu() - cpu_before
+    return Run(label=label, rows=rows, wall=wall, inner=inner, peak_rss=peak, cpu=cpu)
 
 
 # Where one chunk's time goes: (label, module path suffix, function name) read from the profile.
@@ -213,11 +222,14 @@ def main(argv: list[str]) -> int:
     scorer = _scorer(home)
     batch_rate, single_rate = _one_by_one(scorer, inputs[args.small], args.single)
     stages = _profile(scorer, inputs[args.small])
-    print(f"{'run':<22} {'rows':>10} {'wall s':>8} {'run s':>8} {'rows/s':>10} {'peak RSS MB':>12}")  # noqa: T201
+    header = (
+        f"{'run':<22} {'rows':>10} {'wall s':>8} {'run s':>8} {'rows/s':>10} {'CPU s':>8} {'rows/CPU-s':>10}"
+    )
+    print(f"{header} {'peak RSS MB':>12}")  # noqa: T201
     for run in runs:
         print(  # noqa: T201
             f"{run.label:<22} {run.rows:>10,} {run.wall:>8.1f} {run.inner:>8.1f} {run.rate:>10,.0f} "
-            f"{run.peak_rss / 2**20:>12,.0f}"
+            f"{run.cpu:>8.1f} {run.rows / run.cpu:>10,.0f} {run.peak_rss / 2**20:>12,.0f}"
         )
     local = {r.rows: r for r in runs if r.label.startswith("local")}
     rss_ratio = local[args.rows].peak_rss / local[args.small].peak_rss
