@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -429,8 +429,3 @@ def list_cases(
         last = items[-1]
         next_cursor = _encode_cursor(sort, getattr(last, sort.lstrip("-")), last.id)
     return CasePage(items, next_cursor)
-
-
-def count_open(*, session: Session) -> int:
-    """How many cases are not closed (for metrics and the web queue)."""
-    return int(session.execute(select(func.count()).where(ReviewCase.status != "closed")).scalar_one())

@@ -29,7 +29,7 @@ from service.scored import ScoringEngine
 from service.scores import StoredResult
 from service.tables import Score
 
-__all__ = ["router", "submit"]
+__all__ = ["explanation_response", "router", "score_response", "submit"]
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 _WRITE = errors(401, 403, 413, 422, 503)
