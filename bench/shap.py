@@ -3,7 +3,7 @@
     python -m bench shap [--rows N] [--model MODEL_DIR] [--single N] [--reference-rows N]
 
 Without ``--model`` it trains a model with the production training settings (``TrainConfig``) on a
-synthetic frame of the real feature list's width (52 columns: flags, counts, ratios, NaNs), 100,000
+synthetic frame of the real feature list's width (52 columns: flags, counts, ratios, NaNs), 50,000
 rows, ~2 % positive. With ``--model`` it explains rows drawn from that bundle's trees' split values.
 Prints per-row latency (median, p99) and batch throughput of both, their ratios, the agreement with
 TreeExplainer and the additivity error.
@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
         rows = _rows_from_trees(bundle.trees, args.rows, seed=1)
         source = f"bundle {bundle.version}"
     else:
-        x_train, y = _synthetic(100_000, 52, seed=0)
+        x_train, y = _synthetic(50_000, 52, seed=0)
         specs: Any = [_Spec(f"f{j}", 1 if j < 12 and j % 3 else 0) for j in range(52)]
         t0 = time.perf_counter()
         estimator = fit_trees(x_train, y, specs, TrainConfig())
