@@ -317,7 +317,7 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
     name = sc.name
     if name == "direct_listed_party":
         parties, cluster = _clusters(rng, rows, w.of("listed"), 1, 4)
-        as_eu = rng.random(m) < 0.25
+        as_eu = rng.random(m) < 0.15
         k.consignee[rows] = np.where(as_eu, _pick(rng, w.of("shell"), m), parties)
         k.end_user[rows] = np.where(as_eu, parties, -1)
         k.eu_is_consignee[rows] = ~as_eu & (rng.random(m) < 0.5)
@@ -363,6 +363,8 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
     elif name == "implausible_civil_end_use":
         pool = np.concatenate([w.of("importer"), w.of("new_company"), w.of("front")])
         pool = pool[~w.gecc[pool]]
+        # Cover stories are told straight to the end user's country as often as through a hub.
+        pool = np.concatenate([pool[~w.hub[pool]], pool[~w.hub[pool]], pool])
         parties, cluster = _clusters(rng, rows, pool, 1, 3)
         k.consignee[rows] = parties
         k.eu_is_consignee[rows] = rng.random(m) < 0.7
