@@ -47,8 +47,10 @@ class TrainConfig:
     # as fast, since each tree is then one table lookup of 7 split nodes.
     max_leaf_nodes: int = 8
     max_depth: int = 3
-    min_samples_leaf: int = 40
-    l2_regularization: float = 1.0
+    # Cross-world check (train seed 1, evaluate seed 2): 20 / 0.0 gave PR-AUC 0.749 and recall 0.882
+    # where 40 / 1.0 gave 0.717 and 0.873.
+    min_samples_leaf: int = 20
+    l2_regularization: float = 0.0
     n_iter_no_change: int = 15
     seed: int = 0
 
