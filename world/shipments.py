@@ -357,8 +357,8 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         k.consignee[rows] = fwd
         declared = rng.random(m) < 0.6
         k.end_user[rows[declared]] = fwd[declared]
-        k.p_high[rows] = 0.7
-        k.p_low[rows] = 0.28
+        k.p_high[rows] = 0.85
+        k.p_low[rows] = 0.14
         k.hub_route[rows] = 0.5
     elif name == "implausible_civil_end_use":
         pool = np.concatenate([w.of("importer"), w.of("new_company"), w.of("front")])
@@ -368,8 +368,8 @@ def _fill_scheme(rng: np.random.Generator, w: _World, k: Knobs, sc: Scenario, ro
         parties, cluster = _clusters(rng, rows, pool, 1, 3)
         k.consignee[rows] = parties
         k.eu_is_consignee[rows] = rng.random(m) < 0.7
-        k.p_high[rows] = 0.85
-        k.p_low[rows] = 0.15
+        k.p_high[rows] = 0.92
+        k.p_low[rows] = 0.08
         k.text[rows] = (0.0, 0.1, 0.88, 0.02)
         k.cert[rows] = 0.6
         k.hub_route[rows] = 0.1
