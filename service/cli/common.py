@@ -13,10 +13,13 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 __all__ = ["QuietOption", "err_console", "fail", "progress", "say"]
 
@@ -36,6 +39,14 @@ def fail(message: str, *, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+class _RateColumn(ProgressColumn):
+    """Items per second; a dash until rich has two samples to measure a speed from."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("     -/s" if speed is None else f"{speed:>8.0f}/s")
+
+
 @contextmanager
 def progress(description: str, total: int | None, *, quiet: bool = False) -> Iterator[Callable[[int], None]]:
     """A progress bar with rate and ETA on a terminal; silent when piped or ``--quiet``.
@@ -49,7 +60,7 @@ def progress(description: str, total: int | None, *, quiet: bool = False) -> Ite
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.speed:>8.0f}/s" if total else ""),
+        _RateColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
