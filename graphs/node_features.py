@@ -1,8 +1,9 @@
 # ruff: noqa: N803, N806  (networkx convention: G is a graph, A/H/T/W matrices, F the feature table)
 """Node features for every node of the relationship graph in one batch pass over scipy.sparse matrices.
 
-Distances are counted over the undirected graph in which every edge is one hop, identifier nodes
-included: a party that shares a phone with a listed party is 2 hops from it (party -> phone -> listed),
+Distances are counted over the undirected graph in which every structural edge is one hop, identifier
+nodes included (trade-only edges are history, counted by ``counterparties``, not hops): a party that
+shares a phone with a listed party is 2 hops from it (party -> phone -> listed),
 a party owned by a listed party is 1 hop from it, a listed party (a list entry, or an entity linked to
 one by ``listed_on``) is 0 hops from itself. A party's features:
 
@@ -17,7 +18,7 @@ one by ``listed_on``) is 0 hops from itself. A party's features:
 * ``cluster_size``: entities at its most shared identifier (itself included; 1 with no identifier);
 * ``age_days``: days from incorporation (else first shipment) to the table's ``as_of`` date;
 * ``counterparties`` / ``countries_traded``: distinct ``traded_with`` neighbours and their countries;
-* ``degree``: distinct neighbours.
+* ``degree``: distinct structural neighbours (trade counterparties excluded).
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class GraphArrays:
     dst: IntArray
     identifier_edge: NDArray[np.bool_]
     trade_edge: NDArray[np.bool_]
+    trade_only: NDArray[np.bool_]  # edges that are nothing but trade history: not hops to listed parties
     own_src: IntArray
     own_dst: IntArray
     own_share: FloatArray
@@ -135,6 +137,7 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
     dst: list[int] = []
     ident: list[bool] = []
     trade: list[bool] = []
+    trade_only: list[bool] = []
     own_src: list[int] = []
     own_dst: list[int] = []
     own_share: list[float] = []
@@ -151,6 +154,7 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
             ident.append("has_identifier" in d)
             tw = d.get("traded_with")
             trade.append(tw is not None)
+            trade_only.append(tw is not None and len(d) == 1)
             if tw is not None and tw[2] is not None:
                 last_trade = max(last_trade, tw[2].toordinal())
             share = d.get("ownership")
@@ -172,6 +176,7 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
         dst=np.asarray(dst, dtype=np.int64),
         identifier_edge=np.asarray(ident, dtype=bool),
         trade_edge=np.asarray(trade, dtype=bool),
+        trade_only=np.asarray(trade_only, dtype=bool),
         own_src=np.asarray(own_src, dtype=np.int64),
         own_dst=np.asarray(own_dst, dtype=np.int64),
         own_share=np.asarray(own_share, dtype=np.float64),
@@ -422,7 +427,8 @@ def compute_node_features(
     """
     ga = graph_arrays(G)
     n = len(ga.nodes)
-    A = _symmetric(n, ga.src, ga.dst)
+    structural = ~ga.trade_only
+    A = _symmetric(n, ga.src[structural], ga.dst[structural])
     listed_idx = np.flatnonzero(ga.listed)
     dist, pred = multi_source_bfs(A, listed_idx)
     ppr = personalized_pagerank(A, listed_idx, alpha=alpha, tol=tol)
@@ -492,7 +498,18 @@ def compute_node_features(
     )
 
 
+def _trade_only(d: dict[str, Any]) -> bool:
+    return len(d) == 1 and "traded_with" in d
+
+
 def _neighbours(G: nx.DiGraph[str], node: str) -> set[str]:
+    # Structural neighbours: a trade-only edge is history, not a link to a listed party (and in training
+    # it would be the scored shipment's own edge, leaking it into the features).
+    succ = {v for v, d in G.succ[node].items() if not _trade_only(d)}
+    return succ | {v for v, d in G.pred[node].items() if not _trade_only(d)}
+
+
+def _all_neighbours(G: nx.DiGraph[str], node: str) -> set[str]:
     return set(G.succ[node]) | set(G.pred[node])
 
 
@@ -557,7 +574,9 @@ def update_nodes(F: NodeFeatures, G: nx.DiGraph[str], touched: Iterable[str]) ->
         own = int(F.party[i]) if F.listed[i] else -1
         w2, sh = listed_parties_near(F, G, nbrs, own=own)
         F.data["listed_within_2"][i], F.data["shared_id_listed"][i] = w2, sh
-        trade = [v for v in nbrs if "traded_with" in (G.succ[t].get(v) or G.pred[t].get(v) or {})]
+        trade = [
+            v for v in _all_neighbours(G, t) if "traded_with" in (G.succ[t].get(v) or G.pred[t].get(v) or {})
+        ]
         F.data["counterparties"][i] = len(trade)
         F.data["countries_traded"][i] = len({G.nodes[v].get("country") for v in trade} - {None})
         sizes = [int(F.data["cluster_size"][index[v]]) for v in nbrs if v.startswith("I:")]

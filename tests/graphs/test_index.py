@@ -38,9 +38,10 @@ def test_lookup_columns_order_and_known_entities(small_index: PartyIndex) -> Non
     # A: owned 60 % by listed X1 (1 hop); B: A owns 50 % of B -> 0.6 * 0.5 through the chain.
     assert (a["hops_to_listed"], a["listed_ownership"], a["listed_within_2"]) == (1, 0.6, 1)
     assert (b["hops_to_listed"], b["listed_ownership"], b["listed_within_2"]) == (2, pytest.approx(0.3), 1)
-    # A and B share an address; A trades with E (DE) and B (AE); A: X1, B, E and the address.
+    # A and B share an address; A trades with E (DE) and B (AE); structural neighbours of A: X1, B and the
+    # address (the trade-only edge to E is history, not structure).
     assert (a["cluster_size"], b["cluster_size"]) == (2, 2)
-    assert (a["counterparties"], a["countries_traded"], a["degree"]) == (2, 2, 4)
+    assert (a["counterparties"], a["countries_traded"], a["degree"]) == (2, 2, 3)
     # as_of is the last trade (2024-03-01): A incorporated 2022-06-01; B first seen 2024-01-10.
     assert (a["age_days"], b["age_days"]) == (639.0, 51.0)
     assert not out["is_new"].iloc[:2].any()

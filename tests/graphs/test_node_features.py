@@ -78,3 +78,28 @@ def test_features_of_a_listed_entity_and_its_entry_count_once() -> None:
     assert x["listed_ownership"] == 0.5
     assert F.row("E")["listed_within_2"] == 0  # its own entry is itself
     assert F.path_to_listed("x") == ["x", "E"]
+
+
+def test_trade_only_edges_are_history_not_hops() -> None:
+    """Trading with a listed party counts as a counterparty, not as a hop towards it (a shipment's own trade
+    edge would otherwise leak into the features it is scored on)."""
+    from datetime import date
+
+    from graphs.build import new_graph
+    from graphs.node_features import UNREACHABLE, compute_node_features
+
+    G = new_graph()
+    G.add_node("L", kind="list_entry", listed=True, country="RU")
+    G.add_node("x", kind="company", country="DE")
+    G.add_node("o", kind="company", country="DE")
+    G.add_edge("x", "L", traded_with=(1, date(2024, 1, 1), date(2024, 1, 1)))
+    G.add_edge("L", "o", ownership=0.7)
+    G.add_edge("o", "L", traded_with=(2, date(2024, 1, 1), date(2024, 2, 1)))
+    F = compute_node_features(G, as_of=date(2025, 1, 1))
+    x, o = F.row("x"), F.row("o")
+    assert x["hops_to_listed"] == UNREACHABLE
+    assert x["counterparties"] == 1
+    assert x["countries_traded"] == 1
+    assert x["listed_within_2"] == 0
+    assert o["hops_to_listed"] == 1  # ownership is structural even where the pair also trades
+    assert o["listed_ownership"] == 0.7
