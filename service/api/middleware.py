@@ -33,6 +33,22 @@ class _BodyTooLargeError(HTTPException):
         super().__init__(status_code=413, detail=f"request body larger than {limit} bytes")
 
 
+class _NulCharacterError(HTTPException):
+    # PostgreSQL text cannot hold NUL: refuse it at the door as invalid input, not fail in the database.
+    def __init__(self, where: str) -> None:
+        super().__init__(status_code=422, detail=_nul_detail(where))
+
+
+def _nul_detail(where: str) -> list[dict[str, Any]]:
+    return [
+        {"loc": [where], "msg": "NUL characters (\\u0000) are not allowed in text", "type": "value_error"}
+    ]
+
+
+_NUL_IN_BODY = (b"\\u0000", b"\x00")
+_NUL_IN_QUERY = re.compile(rb"%00|\x00")
+
+
 def _json(status: int, body: dict[str, Any], request_id: str) -> tuple[Message, Message]:
     payload = json.dumps(body).encode()
     start: Message = {
@@ -74,15 +90,28 @@ class RequestContextMiddleware:
             self._record(scope, 413, started)
             return
 
+        if _NUL_IN_QUERY.search(scope.get("query_string", b"")):
+            start, body = _json(422, {"detail": _nul_detail("query")}, request_id)
+            await send(start)
+            await send(body)
+            self._record(scope, 422, started)
+            return
+
         received = 0
+        tail = b""
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body_bytes:
                     raise _BodyTooLargeError(self.max_body_bytes)
+                window = tail + chunk  # an escape may straddle two chunks
+                if any(nul in window for nul in _NUL_IN_BODY):
+                    raise _NulCharacterError("body")
+                tail = window[-5:]
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -95,6 +124,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_id)
+        except _NulCharacterError:
+            status = 422
+            if not response_started:
+                start, body = _json(422, {"detail": _nul_detail("body")}, request_id)
+                await send(start)
+                await send(body)
         except _BodyTooLargeError:
             status = 413
             if not response_started:

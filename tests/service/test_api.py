@@ -164,3 +164,19 @@ def test_queue_four_eyes_over_http(api: tuple[TestClient, dict[str, dict[str, st
     events = client.get(f"/v1/cases/{hold}/events", headers=keys["ana"]).json()["events"]
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     assert client.get("/v1/cases/cs_nope", headers=keys["ana"]).status_code == 404
+
+
+@pytest.mark.db
+def test_nul_characters_are_invalid_input_not_server_errors(
+    api: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, headers = api
+    listed = client.get("/v1/cases", params={"assignee": "a\x00b"}, headers=headers["ana"])
+    assert listed.status_code == 422
+    assert listed.json()["detail"][0]["loc"] == ["query"]
+    body = json.dumps({"shipment_id": "NUL-1", "exporter": {"name": "A\u0000B", "country": "DE"}})
+    validated = client.post(
+        "/v1/validate", content=body, headers={**headers["ana"], "Content-Type": "application/json"}
+    )
+    assert validated.status_code == 422
+    assert validated.json()["detail"][0]["loc"] == ["body"]
