@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from world.files import REQUIRED_COLUMNS
 from world.population import Population, build_population
 from world.scenarios import SCHEMES
 from world.shipments import ShipmentBatch, make_shipments
@@ -148,26 +149,7 @@ _PROGRAMS = {
 
 
 def _list_entries_table(pop: Population) -> pa.Table:
-    rows: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "list_name",
-            "entry_id",
-            "name",
-            "kind",
-            "country",
-            "aliases",
-            "addresses",
-            "phones",
-            "emails",
-            "websites",
-            "registration_ids",
-            "parent_names",
-            "programs",
-            "start_date",
-            "entity_id",
-        )
-    }
+    rows: dict[str, list[object]] = {k: [] for k in REQUIRED_COLUMNS["list_entries.parquet"]}
     counter: dict[str, int] = {}
     for list_name, idx, start in pop.listings:
         counter[list_name] = counter.get(list_name, 0) + 1
