@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -32,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.arrow import pc  # loosely typed pyarrow.compute
+from tests.features.factories import hashed_lookup  # the same deterministic lookup the tests use
 
 __all__ = ["main"]
 
@@ -80,35 +80,6 @@ def _times(fn: Callable[[], object], repeats: int) -> tuple[list[float], list[fl
     return walls, cpus
 
 
-def _synthetic(parties: pd.DataFrame) -> pd.DataFrame:
-    # Documented lookup columns with deterministic, plausible values (hash of the name).
-    n = len(parties)
-    names = parties["name"].astype(object).where(parties["name"].notna(), "").tolist()
-    h = np.asarray([zlib.crc32(str(x).encode()) for x in names], dtype=np.int64)
-    listed = h % 97 == 0
-    return pd.DataFrame(
-        {
-            "entity_id": [f"E:{v}" for v in h.tolist()],
-            "is_new": h % 10 == 0,
-            "screen_score": np.where(listed, 0.95, (h % 50) / 100.0),
-            "screen_list": ["world-entity-list" if x else None for x in listed.tolist()],
-            "screen_entry_id": ["E-1" if x else None for x in listed.tolist()],
-            "screen_matched_name": ["LISTED" if x else None for x in listed.tolist()],
-            "hops_to_listed": np.where(listed, 0, h % 7 + 1),
-            "ppr_listed": (h % 1000) / 1e5,
-            "listed_within_2": h % 3,
-            "listed_ownership": np.where(h % 31 == 0, 0.5, 0.0),
-            "shared_id_listed": (h % 13 == 0).astype(np.int64),
-            "cluster_size": h % 40 + 1,
-            "age_days": (h % 9000).astype(np.float64),
-            "counterparties": h % 60,
-            "countries_traded": h % 8,
-            "degree": h % 12,
-        },
-        index=range(n),
-    )
-
-
 def _p99(values: list[float]) -> float:
     return float(np.percentile(values, 99))
 
@@ -134,7 +105,7 @@ def main(argv: list[str]) -> int:
             world = Path(tmp) / "world"
             generate_world(world, shipments=args.shipments, entities=20_000)
         base = pq.read_table(world / "shipments.parquet")
-        source: Callable[[pd.DataFrame], pd.DataFrame] = _synthetic
+        source: Callable[[pd.DataFrame], pd.DataFrame] = hashed_lookup
         build_s = 0.0
         if args.graph:
             from graphs.index import PartyIndex
