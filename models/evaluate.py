@@ -10,7 +10,8 @@ a fixed threshold drifts, which is exactly what an operator needs to see.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -18,10 +19,37 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from models.bundle import Explanation, ModelBundle
 
-__all__ = ["evaluate", "expected_calibration_error", "faithfulness_top3", "global_explanations", "top_share"]
+__all__ = [
+    "TARGETS",
+    "Target",
+    "assess_targets",
+    "evaluate",
+    "expected_calibration_error",
+    "faithfulness_top3",
+    "global_explanations",
+    "top_share",
+]
 
 F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A quality target on one key of the report: ``value op bound`` must hold (issue 4)."""
+
+    key: str
+    op: Literal[">=", "<="]
+    bound: float
+    label: str
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("recall_at_review_rate", ">=", 0.90, "recall at the review rate"),
+    Target("pr_auc_vs_best_baseline", ">=", 1.5, "PR-AUC relative to the best baseline"),
+    Target("ece", "<=", 0.02, "expected calibration error"),
+    Target("faithfulness_top3", ">=", 0.8, "explanation faithfulness (top 3 reasons)"),
+)
 
 
 def top_share(score: npt.ArrayLike, rate: float) -> Mask:
@@ -122,6 +150,66 @@ def global_explanations(
     }
 
 
+def _ceilings(report: Mapping[str, Any]) -> dict[str, tuple[float, str]]:
+    """The best value each target key can reach on the evaluated rows, with why in words."""
+    n, positives, rate = int(report["n"]), int(report["positives"]), float(report["review_rate"])
+    queue = int(np.ceil(rate * n))
+    out: dict[str, tuple[float, str]] = {
+        "recall_at_review_rate": (
+            min(1.0, queue / positives) if positives else float("nan"),
+            f"a review queue of {queue:,} shipments ({rate:.0%} of {n:,}) holds at most that share "
+            f"of the {positives:,} illicit ones",
+        ),
+        "ece": (0.0, "a perfectly calibrated model has ECE 0"),
+        "faithfulness_top3": (1.0, "every caught shipment could name a signal of its scheme"),
+    }
+    best = report.get("best_baseline") or {}
+    best_pr = float(best.get("pr_auc", float("nan")))
+    if best_pr > 0:
+        out["pr_auc_vs_best_baseline"] = (
+            1.0 / best_pr,
+            f"PR-AUC is at most 1, and the best baseline ({best.get('name')}) has PR-AUC {best_pr:.3f}, "
+            f"so the ratio is at most 1 / {best_pr:.3f} = {1.0 / best_pr:.3f}",
+        )
+    return out
+
+
+def assess_targets(report: Mapping[str, Any], targets: Sequence[Target] = TARGETS) -> dict[str, Any]:
+    """Which quality targets hold on this report, which do not, and which cannot hold on these rows.
+
+    A target is ``attainable`` when the best value the rows allow (its ceiling, computed from the
+    report: the review queue's size against the positives, ``1 / best baseline PR-AUC`` for the
+    ratio) satisfies it; ``why`` says so in words with the numbers of this report.
+    """
+    ceilings = _ceilings(report)
+    out: dict[str, Any] = {}
+    for t in targets:
+        value = float(report.get(t.key, float("nan")))
+        ceiling, because = ceilings.get(t.key, (float("nan"), "no bound is known"))
+        ok = bool(value >= t.bound if t.op == ">=" else value <= t.bound)  # NaN never holds
+        attainable = bool(np.isnan(ceiling) or (ceiling >= t.bound if t.op == ">=" else ceiling <= t.bound))
+        if np.isnan(value):
+            why = f"{t.label}: not measurable on these rows (target {t.op} {t.bound:g})"
+        elif ok:
+            why = f"{t.label}: {value:.3f} {t.op} {t.bound:g}, holds"
+        elif attainable:
+            why = f"{t.label}: {value:.3f}, target {t.op} {t.bound:g}, not met ({because})"
+        else:
+            why = (
+                f"{t.label}: {value:.3f}, target {t.op} {t.bound:g}, cannot hold on these rows: {because}, "
+                f"{'below' if t.op == '>=' else 'above'} the target"
+            )
+        out[t.key] = {
+            "target": f"{t.op} {t.bound:g}",
+            "value": value,
+            "ceiling": ceiling,
+            "holds": ok,
+            "attainable": attainable,
+            "why": why,
+        }
+    return out
+
+
 def evaluate(
     bundle: ModelBundle,
     rows: npt.ArrayLike,
@@ -166,8 +254,9 @@ def evaluate(
             }
         baselines["screening"]["feature"] = bundle.baselines.screening_feature
     pr_auc = float(average_precision_score(labels, risk))
-    best_baseline = max((b["pr_auc"] for b in baselines.values()), default=float("nan"))
-    return {
+    best_name = max(baselines, key=lambda b: float(baselines[b]["pr_auc"]), default=None)
+    best_baseline = float(baselines[best_name]["pr_auc"]) if best_name is not None else float("nan")
+    report: dict[str, Any] = {
         "n": int(labels.size),
         "positives": int(labels.sum()),
         "base_rate": float(labels.mean()),
@@ -186,7 +275,10 @@ def evaluate(
         "faithfulness_top3": faith,
         "faithfulness_per_scheme": faith_by,
         "baselines": baselines,
+        "best_baseline": {"name": best_name, "pr_auc": best_baseline},
         "pr_auc_vs_best_baseline": pr_auc / best_baseline if best_baseline > 0 else float("nan"),
+        # PR-AUC cannot exceed 1: no model can beat the best baseline by more than this ratio.
+        "pr_auc_ratio_ceiling": 1.0 / best_baseline if best_baseline > 0 else float("nan"),
         # Against the estimator's own decision function, not against the SHAP sum itself.
         "additivity_max_error": float(
             np.abs(
@@ -195,3 +287,5 @@ def evaluate(
         ),
         "global": global_explanations(bundle, exp, values),
     }
+    report["targets"] = assess_targets(report)
+    return report

@@ -7,7 +7,7 @@ import pytest
 
 from models.bundle import ModelBundle
 from models.calibration import fit_platt
-from models.evaluate import evaluate, expected_calibration_error, top_share
+from models.evaluate import TARGETS, assess_targets, evaluate, expected_calibration_error, top_share
 from models.thresholds import thresholds_from_capacity
 from models.train import TrainResult, time_split
 from tests.models.synthetic import SIGNALS, SPECS
@@ -102,3 +102,56 @@ def test_trained_bundle_has_provenance(bundle: ModelBundle) -> None:
     assert params["max_depth"] == 3
     assert bundle.info.split["n_train"] > bundle.info.split["n_test"] > 0
     assert bundle.feature_names == tuple(s.name for s in SPECS)
+
+
+def _report(**over: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "n": 10_000, "positives": 200, "review_rate": 0.05, "recall_at_review_rate": 0.93,
+        "pr_auc_vs_best_baseline": 1.2, "ece": 0.01, "faithfulness_top3": 0.85,
+        "best_baseline": {"name": "logistic_regression", "pr_auc": 0.7},
+    }  # fmt: skip
+    return {**base, **over}
+
+
+def test_targets_say_which_hold_and_which_cannot() -> None:
+    targets = assess_targets(_report())
+    assert set(targets) == {t.key for t in TARGETS}
+    assert targets["recall_at_review_rate"]["holds"] is True
+    assert targets["ece"]["holds"] is True
+    # 1.5 x a baseline of 0.7 would need PR-AUC 1.05: impossible, and said with the numbers.
+    ratio = targets["pr_auc_vs_best_baseline"]
+    assert ratio["holds"] is False
+    assert ratio["attainable"] is False
+    assert ratio["ceiling"] == pytest.approx(1 / 0.7)
+    assert "cannot hold" in ratio["why"]
+    assert "1 / 0.700 = 1.429" in ratio["why"]
+    assert "logistic_regression" in ratio["why"]
+
+
+def test_targets_not_met_but_attainable_and_recall_ceiling() -> None:
+    targets = assess_targets(_report(recall_at_review_rate=0.85, faithfulness_top3=float("nan")))
+    recall = targets["recall_at_review_rate"]
+    assert (recall["holds"], recall["attainable"]) == (False, True)
+    assert recall["ceiling"] == 1.0  # a queue of 500 holds all 200 illicit shipments
+    assert "not met" in recall["why"]
+    assert targets["faithfulness_top3"]["holds"] is False
+    assert "not measurable" in targets["faithfulness_top3"]["why"]
+    # More illicit shipments than queue places: recall cannot reach 0.9.
+    crowded = assess_targets(_report(positives=1000, recall_at_review_rate=0.45))["recall_at_review_rate"]
+    assert crowded["ceiling"] == pytest.approx(0.5)
+    assert (crowded["holds"], crowded["attainable"]) == (False, False)
+
+
+def test_evaluation_report_carries_targets(
+    trained: TrainResult, world: tuple[np.ndarray, np.ndarray, list[str | None], np.ndarray]
+) -> None:
+    X, y, schemes, _ = world
+    test = trained.split.test
+    report = evaluate(
+        trained.bundle, X[test], y[test], [schemes[i] for i in np.nonzero(test)[0]], scheme_signals=SIGNALS
+    )
+    best = max(report["baselines"].items(), key=lambda kv: kv[1]["pr_auc"])
+    assert report["best_baseline"] == {"name": best[0], "pr_auc": best[1]["pr_auc"]}
+    assert report["pr_auc_ratio_ceiling"] == pytest.approx(1 / best[1]["pr_auc"])
+    assert report["pr_auc_vs_best_baseline"] == pytest.approx(report["pr_auc"] / best[1]["pr_auc"])
+    assert report["targets"]["ece"]["value"] == report["ece"]
