@@ -29,8 +29,10 @@ from datetime import date
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
+from graphs.bulk import gc_paused
 from graphs.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_name
 from graphs.records import ListRecord
 
@@ -122,6 +124,27 @@ def _values(series: pd.Series[Any]) -> list[Any]:
     return out
 
 
+def _cleaned(frame: pd.DataFrame, name: str) -> list[Any]:
+    """Column ``name`` as Python objects, missing values and blank strings as ``None`` (all ``None`` when
+    the frame has no such column): :func:`_clean` over a whole column."""
+    if name not in frame:
+        return [None] * len(frame)
+    return [None if isinstance(v, str) and not v.strip() else v for v in _values(frame[name])]
+
+
+def _dates(frame: pd.DataFrame, name: str) -> list[date | None]:
+    """Column ``name`` as ``datetime.date`` objects (``None`` when missing), each distinct value converted
+    once: a million incorporation dates hold only a few thousand distinct days."""
+    if name not in frame:
+        return [None] * len(frame)
+    codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+    # The extra last slot is what code -1 (a missing value) picks.
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [_as_date(v) for v in uniques]
+    out: list[date | None] = table[codes].tolist()
+    return out
+
+
 def _rows(frame: pd.DataFrame | Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
     if isinstance(frame, pd.DataFrame):
         cols = [str(c) for c in frame.columns]
@@ -181,15 +204,33 @@ def entity_identifier_nodes(G: nx.DiGraph[str], node: str) -> list[str]:
     return [v for v, d in G.succ[node].items() if "has_identifier" in d]
 
 
+Adjacency = dict[str, dict[str, dict[str, Any]]]
+
+
+def _raw(G: nx.DiGraph[str]) -> tuple[dict[str, dict[str, Any]], Adjacency, Adjacency]:
+    """networkx's own node, successor and predecessor dicts. Bulk loads write into them directly (a
+    few dict stores per node or edge, no per-call checks); :func:`_done` then clears networkx's cache."""
+    return G._node, G._succ, G._pred  # type: ignore[attr-defined]
+
+
+def _done(G: nx.DiGraph[str]) -> None:
+    """Tell networkx its structure changed behind its back (drops cached backend conversions)."""
+    nx._clear_cache(G)
+
+
 def _edge_data(G: nx.DiGraph[str], u: str, v: str) -> dict[str, Any]:
     """The data dict of edge ``u -> v``, created if absent, written straight into networkx's adjacency
     dicts (both ends must be nodes): many times faster than ``add_edge`` for millions of edges."""
-    succ: dict[str, dict[str, dict[str, Any]]] = G._succ  # type: ignore[attr-defined]
-    data = succ[u].get(v)
+    _, succ, pred = _raw(G)
+    return _edge(succ, pred, u, v)
+
+
+def _edge(succ: Adjacency, pred: Adjacency, u: str, v: str) -> dict[str, Any]:
+    """:func:`_edge_data` on the raw adjacency dicts (one dict shared by both directions, as networkx)."""
+    su = succ[u]
+    data = su.get(v)
     if data is None:
-        data = {}
-        succ[u][v] = data
-        G._pred[v][u] = data  # type: ignore[attr-defined]
+        data = su[v] = pred[v][u] = {}
     return data
 
 
@@ -220,38 +261,41 @@ def add_entities(
     if frame.empty:
         return 0
     n = len(frame)
-
-    def column(name: str) -> list[Any]:
-        return [_clean(v) for v in _values(frame[name])] if name in frame else [None] * n
-
     ids = [str(v) for v in frame["id"].tolist()]
-    kinds = [k or "company" for k in column("kind")]
+    kinds = [k or "company" for k in _cleaned(frame, "kind")]
     bad = set(kinds) - set(ENTITY_KINDS)
     if bad:
         raise ValueError(f"entities: kind(s) {sorted(bad)} not one of {', '.join(ENTITY_KINDS)}")
-    names, countries, sources = column("name"), column("country"), column("source")
-    born = [_as_date(v) for v in column("incorporated_on")]
-    fresh: list[tuple[str, dict[str, Any]]] = []
-    for eid, kind, name, country, inc, source in zip(
-        ids, kinds, names, countries, born, sources, strict=True
-    ):
-        attrs: dict[str, Any] = {
-            "kind": kind,
-            "name": name or eid,
-            "country": country,
-            "incorporated_on": inc,
-            "source": source or "world",
-        }
-        if eid in G:
-            data = G.nodes[eid]
-            for key, value in attrs.items():
-                if value is not None and data.get(key) is None:
-                    data[key] = value
-        else:
-            attrs["listed"] = False
-            attrs["first_seen"] = None
-            fresh.append((eid, attrs))
-    G.add_nodes_from(fresh)
+    names, countries, sources = _cleaned(frame, "name"), _cleaned(frame, "country"), _cleaned(frame, "source")
+    born = _dates(frame, "incorporated_on")
+    nodes, succ, pred = _raw(G)
+    fresh: set[str] = set()
+    with gc_paused():
+        for eid, kind, name, country, inc, source in zip(
+            ids, kinds, names, countries, born, sources, strict=True
+        ):
+            attrs: dict[str, Any] = {
+                "kind": kind,
+                "name": name or eid,
+                "country": country,
+                "incorporated_on": inc,
+                "source": source or "world",
+            }
+            data = nodes.get(eid)
+            if data is None:
+                attrs["listed"] = False
+                attrs["first_seen"] = None
+                nodes[eid] = attrs
+                succ[eid] = {}
+                pred[eid] = {}
+                fresh.add(eid)
+            elif eid in fresh:
+                data.update(attrs)  # the same id twice in one frame: the later row wins
+            else:
+                for key, value in attrs.items():
+                    if value is not None and data.get(key) is None:
+                        data[key] = value
+    _done(G)
     if with_identifiers:
         triples = [
             pd.DataFrame({"entity_id": ids, "kind": id_kind, "value": frame[col]})
@@ -267,7 +311,8 @@ def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
     """Attach raw identifiers (``entity_id, kind, value``) to their entities, normalised.
 
     Each distinct raw value is normalised once (registered-agent addresses repeat thousands of times).
-    Rows naming an entity not in the graph are an error. Returns the number of edges added.
+    Rows naming an entity not in the graph are an error (raised before the graph changes). Returns the
+    number of edges added.
 
     >>> G = new_graph()
     >>> _ = add_entities(G, [{"id": "a", "kind": "company", "name": "A", "country": "HK"}])
@@ -278,38 +323,48 @@ def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
     """
     if identifiers.empty:
         return 0
-    bad = set(identifiers["kind"]) - set(IDENTIFIER_KINDS)
+    bad = set(pd.unique(identifiers["kind"])) - set(IDENTIFIER_KINDS)
     if bad:
         raise ValueError(
             f"identifiers: unknown kind(s) {sorted(bad)}; expected {', '.join(IDENTIFIER_KINDS)}"
         )
-    cache: dict[tuple[str, str, str | None], str | None] = {}
-    edges: list[tuple[str, str]] = []
-    nodes: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]  # raw dict: fast membership
-    for eid, kind, value in zip(
-        _values(identifiers["entity_id"]),
-        _values(identifiers["kind"]),
-        _values(identifiers["value"]),
-        strict=True,
-    ):
-        value = _clean(value)
-        if value is None:
-            continue
-        if eid not in nodes:
-            raise ValueError(f"identifiers: entity {eid!r} is not in the graph")
-        country = nodes[eid].get("country") if kind == "phone" else None
-        key = (kind, value, country)
-        norm = cache.get(key, "")
-        if norm == "":
-            norm = normalize_identifier(kind, value, country)
-            cache[key] = norm
-        if norm is not None:
-            edges.append((eid, identifier_node(kind, norm)))
-    new_ids = {v for _, v in edges if v not in nodes}
-    G.add_nodes_from((v, {"kind": "identifier", "id_kind": v.split(":", 2)[1]}) for v in new_ids)
-    for u, v in edges:
-        _edge_data(G, u, v)["has_identifier"] = True
-    return len(edges)
+    eids = _values(identifiers["entity_id"])
+    kinds = _values(identifiers["kind"])
+    values = _cleaned(identifiers, "value")
+    nodes, succ, pred = _raw(G)
+    unknown = {e for e in set(eids) if e not in nodes}
+    if unknown:
+        rows = zip(eids, values, strict=True)
+        first = next((e for e, v in rows if v is not None and e in unknown), None)
+        if first is not None:
+            raise ValueError(f"identifiers: entity {first!r} is not in the graph")
+    # (kind, raw value, region hint) -> identifier node, or None when the value normalises to nothing.
+    node_of: dict[tuple[str, Any, Any], str | None] = {}
+    added = 0
+    with gc_paused():
+        for eid, kind, value in zip(eids, kinds, values, strict=True):
+            if value is None:
+                continue
+            key = (kind, value, nodes[eid].get("country") if kind == "phone" else None)
+            node = node_of.get(key, "")
+            if node == "":
+                norm = normalize_identifier(kind, value, key[2])
+                node = node_of[key] = None if norm is None else identifier_node(kind, norm)
+                if node is not None and node not in nodes:
+                    nodes[node] = {"kind": "identifier", "id_kind": kind}
+                    succ[node] = {}
+                    pred[node] = {}
+            if node is None:
+                continue
+            su = succ[eid]
+            data = su.get(node)
+            if data is None:
+                su[node] = pred[node][eid] = {"has_identifier": True}
+            else:
+                data["has_identifier"] = True
+            added += 1
+    _done(G)
+    return added
 
 
 def add_relationships(
@@ -331,45 +386,42 @@ def add_relationships(
     frame = relationships if isinstance(relationships, pd.DataFrame) else pd.DataFrame(list(relationships))
     if frame.empty:
         return 0
-    cols = {c: _values(frame[c]) for c in frame.columns}
-    m = len(frame)
-    none = [None] * m
     n = skipped = 0
-    nodes: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]  # raw dict: fast membership
+    nodes, succ, pred = _raw(G)
     rows = zip(
-        cols["src_id"], cols["dst_id"], cols["kind"], cols.get("share", none), cols.get("count", none),
-        cols.get("first_date", none), cols.get("last_date", none), strict=True,
+        _values(frame["src_id"]), _values(frame["dst_id"]), _values(frame["kind"]), _cleaned(frame, "share"),
+        _cleaned(frame, "count"), _dates(frame, "first_date"), _dates(frame, "last_date"), strict=True,
     )  # fmt: skip
-    for src, dst, kind, share, count, first_date, last_date in rows:
-        if src not in nodes or dst not in nodes:
-            missing = src if src not in nodes else dst
-            if strict:
-                raise ValueError(f"relationship {src}->{dst} ({kind}): {missing!r} is not in the graph")
-            skipped += 1
-            continue
-        share = _clean(share)
-        if kind == "ownership" and share is None:
-            # Ownership of unknown share (a list's "parent company") is recorded as control.
-            _edge_data(G, src, dst)["subsidiary"] = True
-        elif kind == "ownership":
-            share = float(share)
-            if not 0.0 <= share <= 1.0:
-                raise ValueError(f"relationship {src}->{dst}: ownership share {share} is not in [0, 1]")
-            _edge_data(G, src, dst)["ownership"] = share
-        elif kind == "traded_with":
-            first = _as_date(first_date)
-            last = _as_date(last_date) or first
-            count = _clean(count)
-            add_trade(G, src, dst, first, count=1 if count is None else int(count), last=last)
-        elif kind in ("directorship", "subsidiary", "listed_on"):
-            _edge_data(G, src, dst)[kind] = True
-            if kind == "listed_on":
-                nodes[src]["listed"] = True
-        else:
-            raise ValueError(
-                f"relationship {src}->{dst}: unknown kind {kind!r}; expected one of {EDGE_KINDS}"
-            )
-        n += 1
+    with gc_paused():
+        for src, dst, kind, share, count, first, last in rows:
+            if src not in nodes or dst not in nodes:
+                missing = src if src not in nodes else dst
+                if strict:
+                    raise ValueError(f"relationship {src}->{dst} ({kind}): {missing!r} is not in the graph")
+                skipped += 1
+                continue
+            if kind == "ownership" and share is None:
+                # Ownership of unknown share (a list's "parent company") is recorded as control.
+                _edge(succ, pred, src, dst)["subsidiary"] = True
+            elif kind == "ownership":
+                share = float(share)
+                if not 0.0 <= share <= 1.0:
+                    raise ValueError(f"relationship {src}->{dst}: ownership share {share} is not in [0, 1]")
+                _edge(succ, pred, src, dst)["ownership"] = share
+            elif kind == "traded_with":
+                _record_trade(
+                    nodes, succ, pred, src, dst, first, 1 if count is None else int(count), last or first
+                )
+            elif kind in ("directorship", "subsidiary", "listed_on"):
+                _edge(succ, pred, src, dst)[kind] = True
+                if kind == "listed_on":
+                    nodes[src]["listed"] = True
+            else:
+                raise ValueError(
+                    f"relationship {src}->{dst}: unknown kind {kind!r}; expected one of {EDGE_KINDS}"
+                )
+            n += 1
+    _done(G)
     if skipped:
         log.warning("%d relationship(s) skipped: an end is not in the graph", skipped)
     return n
@@ -386,8 +438,22 @@ def add_trade(
     >>> G.edges["a", "b"]["traded_with"], G.nodes["b"]["first_seen"]
     ([2, datetime.date(2023, 6, 1), datetime.date(2024, 1, 5)], datetime.date(2023, 6, 1))
     """
-    last = last or when
-    data = _edge_data(G, src, dst)
+    nodes, succ, pred = _raw(G)
+    _record_trade(nodes, succ, pred, src, dst, when, count, last or when)
+
+
+def _record_trade(
+    nodes: dict[str, dict[str, Any]],
+    succ: Adjacency,
+    pred: Adjacency,
+    src: str,
+    dst: str,
+    when: date | None,
+    count: int,
+    last: date | None,
+) -> None:
+    """:func:`add_trade` on the raw dicts (``last`` already defaulted to ``when``)."""
+    data = _edge(succ, pred, src, dst)
     tw = data.get("traded_with")
     if tw is None:
         data["traded_with"] = [count, when, last]
@@ -399,7 +465,7 @@ def add_trade(
             tw[2] = last
     if when is not None:
         for end in (src, dst):
-            attrs = G.nodes[end]
+            attrs = nodes[end]
             seen = attrs.get("first_seen")
             if seen is None or when < seen:
                 attrs["first_seen"] = when

@@ -24,10 +24,14 @@ one by ``listed_on``) is 0 hops from itself. A party's features:
 from __future__ import annotations
 
 import logging
+import math
+import operator
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain, compress, repeat
+from operator import methodcaller
 from typing import Any
 
 import networkx as nx
@@ -35,6 +39,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse import csgraph
+
+from graphs.bulk import gc_paused
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -102,8 +108,58 @@ class GraphArrays:
     last_trade: int  # latest trade date seen (ordinal), 0 when none
 
 
+# What each edge-data key signature means for the features: (identifier, trade, trade only, ownership
+# or control, listed_on), decided once per distinct signature instead of once per edge.
+_SIGNATURE_FLAGS = ("has_identifier", "traded_with", "trade_only", "owns", "listed_on")
+
+
+def _signature_flags(keys: tuple[str, ...]) -> tuple[bool, ...]:
+    has = set(keys)
+    return (
+        "has_identifier" in has,
+        "traded_with" in has,
+        has == {"traded_with"},
+        "ownership" in has or "subsidiary" in has,
+        "listed_on" in has,
+    )
+
+
+class _Codes(dict[Any, int]):
+    """Consecutive integer codes in first-seen order, assigned on lookup: ``map(codes.__getitem__, xs)``
+    stays in C for keys seen before (nearly all of them)."""
+
+    def __init__(self, seed: dict[Any, int] | None = None) -> None:
+        super().__init__(seed or {})
+        self.next = 0
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = self.next
+        self.next += 1
+        return code
+
+
+class _Memo(dict[Any, Any]):
+    """``fn`` of each distinct key, computed on first lookup."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.fn(key)
+        return value
+
+
+def _ordinal(day: date | None) -> float:
+    return math.nan if day is None else float(day.toordinal())
+
+
 def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
-    """One pass over ``G`` into :class:`GraphArrays` (the only per-edge Python loop of the batch).
+    """``G`` as :class:`GraphArrays` (the only pass over networkx's dicts in the batch).
+
+    The per-node and per-edge work is a few C-level passes (``map`` / ``np.fromiter`` over the adjacency
+    dicts); an edge's kinds come from its data dict's key signature, classified once per distinct
+    signature, and only ownership and trade edges are read further.
 
     >>> from graphs.build import new_graph
     >>> G = new_graph(); G.add_edge("a", "b", ownership=0.5); G.add_edge("b", "c", has_identifier=True)
@@ -111,59 +167,73 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
     >>> ga.nodes, ga.src.tolist(), ga.dst.tolist(), ga.own_share.tolist()
     (['a', 'b', 'c'], [0, 1], [1, 2], [0.5])
     """
-    nodes = list(G.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    n = len(nodes)
-    listed = np.zeros(n, dtype=bool)
-    is_identifier = np.zeros(n, dtype=bool)
-    born = np.full(n, np.nan)
-    country_codes: dict[str, int] = {}
-    country = np.full(n, -1, dtype=np.int64)
     node_data: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]
-    for i, d in enumerate(node_data.values()):
-        kind = d.get("kind")
-        if kind == "identifier":
-            is_identifier[i] = True
-            continue
-        if d.get("listed"):
-            listed[i] = True
-        c = d.get("country")
-        if c:
-            country[i] = country_codes.setdefault(c, len(country_codes))
-        b = d.get("incorporated_on") or d.get("first_seen")
-        if b is not None:
-            born[i] = b.toordinal()
-    src: list[int] = []
-    dst: list[int] = []
-    ident: list[bool] = []
-    trade: list[bool] = []
-    trade_only: list[bool] = []
-    own_src: list[int] = []
-    own_dst: list[int] = []
-    own_share: list[float] = []
+    succ: dict[str, dict[str, dict[str, Any]]] = G._succ  # type: ignore[attr-defined]
+    nodes = list(node_data)
+    n = len(nodes)
+    index = dict(zip(nodes, range(n), strict=True))
+    with gc_paused():
+        datas = list(node_data.values())
+        kinds = map(methodcaller("get", "kind"), datas)
+        is_identifier = np.fromiter(map(operator.eq, kinds, repeat("identifier")), dtype=bool, count=n)
+        flags = map(bool, map(methodcaller("get", "listed"), datas))
+        listed = np.fromiter(flags, dtype=bool, count=n) & ~is_identifier
+        entity_rows = np.flatnonzero(~is_identifier)
+        entities = list(compress(datas, (~is_identifier).tolist()))
+        del datas
+        # Unknown (falsy) countries are -1; the others are numbered in order of first appearance.
+        countries = [c or None for c in map(methodcaller("get", "country"), entities)]
+        country = np.full(n, -1, dtype=np.int64)
+        country[entity_rows] = np.fromiter(
+            map(_Codes({None: -1}).__getitem__, countries), dtype=np.int64, count=len(entities)
+        )
+        days = map(methodcaller("get", "incorporated_on"), entities)
+        first_seen = map(methodcaller("get", "first_seen"), entities)
+        ordinals: dict[Any, float] = _Memo(_ordinal)  # a million dates hold a few thousand distinct days
+        born = np.full(n, np.nan)
+        born[entity_rows] = np.fromiter(
+            (ordinals[a or b] for a, b in zip(days, first_seen, strict=True)),
+            dtype=np.float64,
+            count=len(entities),
+        )
+        del entities, countries
+
+        nbr_dicts = [succ[u] for u in nodes]
+        out_degree = np.fromiter(map(len, nbr_dicts), dtype=np.int64, count=n)
+        m = int(out_degree.sum())
+        src = np.repeat(np.arange(n, dtype=np.int64), out_degree)
+        dst = np.fromiter(map(index.__getitem__, chain.from_iterable(nbr_dicts)), dtype=np.int64, count=m)
+        edge_data = list(chain.from_iterable(map(dict.values, nbr_dicts)))
+        del nbr_dicts
+        signatures = _Codes()
+        codes = np.fromiter(map(signatures.__getitem__, map(tuple, edge_data)), dtype=np.int64, count=m)
+    table = np.array([_signature_flags(k) for k in signatures], dtype=bool).reshape(-1, len(_SIGNATURE_FLAGS))
+    ident, trade, trade_only, owns, listed_on = (table[codes, k] for k in range(len(_SIGNATURE_FLAGS)))
+
+    # A key present with the value None (``add_edge(u, v, ownership=None)``) does not count: the
+    # signature only names candidates, their values decide.
+    candidates = np.flatnonzero(trade)
+    trades = [edge_data[k]["traded_with"] for k in candidates.tolist()]
+    real = np.fromiter(map(operator.is_not, trades, repeat(None)), dtype=bool, count=len(trades))
+    trade[candidates] &= real
+    trade_only[candidates] &= real
+    last_days = {tw[2] for tw in trades if tw is not None and tw[2] is not None}
+    last_trade = max((d.toordinal() for d in last_days), default=0)
+    candidates = np.flatnonzero(owns)
+    owning = [edge_data[k] for k in candidates.tolist()]
+    control = np.fromiter(map(operator.contains, owning, repeat("subsidiary")), dtype=bool, count=len(owning))
+    shares = list(map(methodcaller("get", "ownership"), owning))
+    no_share = np.fromiter(map(operator.is_, shares, repeat(None)), dtype=bool, count=len(owning))
+    owns[candidates] = control | ~no_share
+    keep = owns[candidates]
+    # A subsidiary (control) edge counts as 100 %, also when a share is recorded as well.
+    share_values = np.array(shares, dtype=np.float64) if shares else np.zeros(0)
+    own = candidates[keep]
+    own_share = np.where(control | no_share, 1.0, share_values)[keep]
     party = np.full(n, -1, dtype=np.int64)
     party[listed] = np.flatnonzero(listed)
-    last_trade = 0
-    succ: dict[str, dict[str, dict[str, Any]]] = G._succ  # type: ignore[attr-defined]  # raw dicts: fast
-    for u, nbrs in succ.items():
-        i = index[u]
-        for v, d in nbrs.items():
-            j = index[v]
-            src.append(i)
-            dst.append(j)
-            ident.append("has_identifier" in d)
-            tw = d.get("traded_with")
-            trade.append(tw is not None)
-            trade_only.append(tw is not None and len(d) == 1)
-            if tw is not None and tw[2] is not None:
-                last_trade = max(last_trade, tw[2].toordinal())
-            share = d.get("ownership")
-            if share is not None or "subsidiary" in d:
-                own_src.append(i)
-                own_dst.append(j)
-                own_share.append(1.0 if "subsidiary" in d or share is None else float(share))
-            if "listed_on" in d:
-                party[j] = i
+    for k in np.flatnonzero(listed_on).tolist():  # in edge order: the last link of an entry wins
+        party[dst[k]] = src[k]
     return GraphArrays(
         nodes=nodes,
         index=index,
@@ -172,14 +242,14 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
         party=party,
         country=country,
         born=born,
-        src=np.asarray(src, dtype=np.int64),
-        dst=np.asarray(dst, dtype=np.int64),
-        identifier_edge=np.asarray(ident, dtype=bool),
-        trade_edge=np.asarray(trade, dtype=bool),
-        trade_only=np.asarray(trade_only, dtype=bool),
-        own_src=np.asarray(own_src, dtype=np.int64),
-        own_dst=np.asarray(own_dst, dtype=np.int64),
-        own_share=np.asarray(own_share, dtype=np.float64),
+        src=src,
+        dst=dst,
+        identifier_edge=ident,
+        trade_edge=trade,
+        trade_only=trade_only,
+        own_src=src[own],
+        own_dst=dst[own],
+        own_share=own_share,
         last_trade=last_trade,
     )
 
@@ -319,10 +389,23 @@ def _distinct_party_counts(
     rows = coo.row.astype(np.int64)
     parties = party[listed_idx[coo.col]]
     keep = parties != own[rows]
-    pairs = (
-        np.unique(np.stack([rows[keep], parties[keep]]), axis=1) if keep.any() else np.zeros((2, 0), np.int64)
-    )
-    return np.bincount(pairs[0], minlength=reach.shape[0]).astype(np.int64)
+    return _distinct_pairs_per_row(rows[keep], parties[keep], reach.shape[0])
+
+
+def _distinct_pairs_per_row(rows: IntArray, values: IntArray, n: int) -> IntArray:
+    """Per row in ``range(n)``, the distinct non-negative ``values`` paired with it.
+
+    Each pair is one int64 key (``row * span + value``): a 1-D ``np.unique`` sorts it far faster than
+    ``np.unique(..., axis=1)`` sorts the pairs as records.
+
+    >>> _distinct_pairs_per_row(np.array([0, 0, 2, 0]), np.array([5, 5, 1, 7]), 3).tolist()
+    [2, 0, 1]
+    """
+    if len(rows) == 0:
+        return np.zeros(n, dtype=np.int64)
+    span = int(values.max()) + 1
+    keys = np.unique(rows * span + values)
+    return np.bincount(keys // span, minlength=n).astype(np.int64)
 
 
 @dataclass
@@ -461,11 +544,7 @@ def compute_node_features(
     tc = T.tocoo()
     ccode = ga.country[tc.col]
     ok = ccode >= 0
-    if ok.any():
-        pairs = np.unique(np.stack([tc.row[ok].astype(np.int64), ccode[ok]]), axis=1)
-        countries = np.bincount(pairs[0], minlength=n).astype(np.int64)
-    else:
-        countries = np.zeros(n, dtype=np.int64)
+    countries = _distinct_pairs_per_row(tc.row[ok].astype(np.int64), ccode[ok], n)
 
     as_of = as_of or (date.fromordinal(ga.last_trade) if ga.last_trade else date.today())
     age = as_of.toordinal() - ga.born
