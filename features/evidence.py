@@ -19,8 +19,19 @@ import pandas as pd
 import pyarrow as pa
 
 from features import contacts, reference, text
-from features.arrow import Col, indices, on_distinct, pc
-from features.groups import Groups
+from features.arrow import (
+    Col,
+    Vocabulary,
+    bools,
+    chunk,
+    fill_nan,
+    indices,
+    list_lengths,
+    list_parents,
+    on_distinct,
+    pc,
+    valid,
+)
 from features.items import ItemEvidence, item_evidence
 from features.parties import LOOKUP_INPUT, business_type_codes, flatten_parties
 
@@ -66,11 +77,11 @@ class Evidence:
 
 
 @cache
-def _country_table() -> tuple[Col, dict[str, npt.NDArray[np.float64]]]:
+def _country_table() -> tuple[Vocabulary, dict[str, npt.NDArray[np.float64]]]:
     # One extra last slot (index -1) holds the value for unknown countries.
     cs = reference.countries()
     chart = reference.country_chart()
-    keys = pa.array(list(cs), type=pa.string())
+    keys = Vocabulary(list(cs))
     rows = list(cs.values())
     attrs: dict[str, list[float]] = {
         "regime_count": [c.regime_count for c in rows],
@@ -88,20 +99,16 @@ def _country_table() -> tuple[Col, dict[str, npt.NDArray[np.float64]]]:
 def country_attributes(codes: Col) -> dict[str, npt.NDArray[np.float64]]:
     """Per row: regime count, GECC, hub, arms embargo, FATF, US E group, chart reasons, EU (NaN unknown)."""
     keys, attrs = _country_table()
-    idx = np.asarray(pc.index_in(codes, value_set=keys).fill_null(-1).to_numpy(), dtype=np.int64)
+    idx = keys.codes(codes)
     return {k: v[idx] for k, v in attrs.items()}
 
 
-def _bools(arr: Col) -> npt.NDArray[np.bool_]:
-    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
-
-
 def _col(table: pa.Table, name: str) -> Col:
-    return table.column(name).combine_chunks()
+    return chunk(table.column(name))
 
 
-def _norm_name(names: Col) -> Col:
-    return on_distinct(names, _norm_distinct)
+_ROUTED = Vocabulary(("EXW", "FCA"))
+_METHODS = Vocabulary(("cash", "cryptocurrency", "letter_of_credit"))
 
 
 def _norm_distinct(names: Col) -> Col:
@@ -109,16 +116,39 @@ def _norm_distinct(names: Col) -> Col:
     return pc.replace_substring_regex(lowered, pattern=r"[ \t\n\r\f!-/:-@\[-`{-~]+", replacement="")
 
 
+_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
 def _days(column: Col) -> npt.NDArray[np.float64]:
-    # date32 or timestamp -> days since 1970-01-01 as float (NaN where null).
-    if pa.types.is_timestamp(column.type):
-        column = pc.cast(pc.cast(column, pa.timestamp("us")), pa.date32())
-    ints = pc.cast(column, pa.int32()).cast(pa.float64())
-    return np.asarray(ints.fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+    # date32 or timestamp -> whole days since 1970-01-01 as float (NaN where null), read from the
+    # integer storage (a zero-copy cast) rather than through date kernels.
+    arr = chunk(column)
+    if pa.types.is_timestamp(arr.type):
+        ticks = np.asarray(arr.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        days = np.floor(ticks / _PER_DAY[arr.type.unit])
+    else:
+        days = np.asarray(arr.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if arr.null_count:
+        days[~valid(arr)] = np.nan
+    return days
+
+
+def _lookup_input(parties: pa.Table) -> pd.DataFrame:
+    # The lookup reads plain Python values: one object block, which pandas builds in one step and the
+    # lookup reads without converting Arrow-backed strings (``to_pandas`` costs ~1 ms for one party).
+    block = np.empty((parties.num_rows, len(LOOKUP_INPUT)), dtype=object)
+    for j, c in enumerate(LOOKUP_INPUT):
+        block[:, j] = chunk(parties.column(c)).to_numpy(zero_copy_only=False)
+    return pd.DataFrame(block, columns=_lookup_columns(), dtype=object, copy=False)
+
+
+@cache
+def _lookup_columns() -> pd.Index:
+    return pd.Index(list(LOOKUP_INPUT), dtype=object)
 
 
 def _call_lookup(lookup: Lookup, parties: pa.Table) -> pd.DataFrame:
-    frame = parties.select(list(LOOKUP_INPUT)).to_pandas(use_threads=False)
+    frame = _lookup_input(parties)
     answer = lookup(frame)
     if not isinstance(answer, pd.DataFrame):
         raise TypeError(f"party lookup returned {type(answer).__name__}, expected a pandas DataFrame")
@@ -127,6 +157,9 @@ def _call_lookup(lookup: Lookup, parties: pa.Table) -> pd.DataFrame:
     missing = [c for c in LOOKUP_OUTPUT if c not in answer.columns]
     if missing:
         raise ValueError(f"party lookup answer lacks columns {missing}")
+    index = answer.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return answer
     return answer.reset_index(drop=True)
 
 
@@ -147,34 +180,28 @@ def _shipment_facts(table: pa.Table) -> dict[str, Array]:
     s: dict[str, Array] = {}
     for k, v in country_attributes(_col(table, "destination_country")).items():
         s[f"dest_{k}"] = v
-    incoterm = _col(table, "incoterm")
-    s["routed"] = _bools(pc.is_in(incoterm, value_set=pa.array(["EXW", "FCA"])))
-    method = _col(table, "payment_method")
-    s["cash_or_crypto"] = _bools(pc.is_in(method, value_set=pa.array(["cash", "cryptocurrency"])))
-    s["letter_of_credit"] = _bools(pc.equal(method, "letter_of_credit"))
-    s["no_certificate"] = ~_bools(_col(table, "end_use_certificate"))
+    s["routed"] = _ROUTED.codes(_col(table, "incoterm")) >= 0
+    method = _METHODS.codes(_col(table, "payment_method"))
+    s["cash_or_crypto"] = (method == 0) | (method == 1)
+    s["letter_of_credit"] = method == 2
+    s["no_certificate"] = ~bools(_col(table, "end_use_certificate"))
     end_use = _col(table, "declared_end_use")
     s["end_use_missing"] = text.end_use_missing(end_use)
     s["end_use_vague"] = text.end_use_vague(end_use) & ~s["end_use_missing"]
     s["cover_text"] = text.cover_use(end_use)
     s["weapons"] = text.mentions_weapons(end_use)
     route = _col(table, "route")
-    route_ship = np.asarray(pc.list_parent_indices(route).to_numpy(), dtype=np.int64)
-    hub = np.nan_to_num(country_attributes(pc.list_flatten(route))["hub"])
-    s["n_hub_transits"] = Groups(route_ship, table.num_rows).sum(hub)
-    s["route_length"] = np.asarray(
-        pc.list_value_length(route).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.float64
-    )
-    s["n_intermediaries"] = np.asarray(
-        pc.list_value_length(_col(table, "intermediary_name")).fill_null(0).to_numpy(zero_copy_only=False),
-        dtype=np.float64,
-    )
+    route_length = list_lengths(route)
+    hub = fill_nan(country_attributes(pc.list_flatten(route))["hub"])
+    s["n_hub_transits"] = np.bincount(list_parents(route_length), weights=hub, minlength=table.num_rows)
+    s["route_length"] = route_length.astype(np.float64)
+    s["n_intermediaries"] = list_lengths(_col(table, "intermediary_name")).astype(np.float64)
     s["declared_days"] = _days(_col(table, "declared_at"))
-    s["end_user_missing"] = _bools(pc.is_null(_col(table, "end_user_name")))
-    s["consignee_country_differs"] = _bools(
+    s["end_user_missing"] = ~valid(_col(table, "end_user_name"))
+    s["consignee_country_differs"] = bools(
         pc.not_equal(_col(table, "consignee_country"), _col(table, "destination_country"))
     )
-    s["payer_country_given"] = _bools(pc.is_valid(_col(table, "payer_country")))
+    s["payer_country_given"] = valid(_col(table, "payer_country"))
     return s
 
 
@@ -199,24 +226,32 @@ def _party_facts(table: pa.Table, parties: pa.Table, s: dict[str, Array]) -> dic
     p["free_zone"] = contacts.free_zone_address(address, parties.column("name"))
     p["mail_center"] = contacts.mail_center_address(address)
     reg = parties.column("registration_id")
-    p["missing_registration"] = _bools(
+    p["missing_registration"] = bools(
         pc.or_kleene(pc.is_null(reg), pc.equal(pc.utf8_trim_whitespace(reg), "")).fill_null(True)
     )
-    # Payer among the parties: compare the normalised payer name / country with every party's.
-    payer_name = _norm_name(_col(table, "payer_name"))
+    # Payer among the parties: compare the normalised payer name / country with every party's. Payer
+    # and party names are normalised in one pass over their distinct values.
+    names = on_distinct(pa.concat_arrays([_col(table, "payer_name"), _col(parties, "name")]), _norm_distinct)
+    payer_name, party_name = names.slice(0, n), names.slice(n)
     payer_country = _col(table, "payer_country")
     ship_idx = indices(ship)
-    name_eq = _bools(pc.equal(_norm_name(parties.column("name")), pc.take(payer_name, ship_idx)))
-    country_eq = _bools(pc.equal(country, pc.take(payer_country, ship_idx)))
-    groups = Groups(ship, n)
-    named = _bools(pc.greater(pc.utf8_length(payer_name), 0))
-    s["payer_not_party"] = named & ~groups.any(name_eq)
+    name_eq = bools(pc.equal(party_name, payer_name.take(ship_idx)))
+    country_eq = bools(pc.equal(country, payer_country.take(ship_idx)))
+    named = bools(pc.greater(pc.utf8_length(payer_name), 0))
+    s["payer_not_party"] = named & ~_any_per(ship, name_eq, n)
     s["payer_third_country"] = (
-        _bools(pc.is_valid(payer_country))
-        & ~groups.any(country_eq)
-        & ~_bools(pc.equal(payer_country, _col(table, "destination_country")))
+        valid(payer_country)
+        & ~_any_per(ship, country_eq, n)
+        & ~bools(pc.equal(payer_country, _col(table, "destination_country")))
     )
     return p
+
+
+def _any_per(ship: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
+    # Per shipment: whether any of its rows is in ``mask``.
+    out = np.zeros(n, dtype=np.bool_)
+    out[ship[mask]] = True
+    return out
 
 
 def gather(table: pa.Table, lookup: Lookup) -> Evidence:
@@ -238,6 +273,6 @@ def gather(table: pa.Table, lookup: Lookup) -> Evidence:
         parties=parties,
         p=p,
         lookup=answer,
-        observed_ship=np.asarray(pc.list_parent_indices(flags).to_numpy(), dtype=np.int64),
+        observed_ship=list_parents(list_lengths(flags)),
         observed_codes=pc.list_flatten(flags),
     )

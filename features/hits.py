@@ -6,6 +6,7 @@ Hits are few, so the lists are built from sorted hit arrays by slicing, never by
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -47,14 +48,23 @@ def _distinct(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return keys[np.r_[True, keys[1:] != keys[:-1]]]
 
 
+@cache
+def _catalogue() -> tuple[list[str], dict[str, int], npt.NDArray[np.object_]]:
+    # Codes, their index, and one immutable FlagHit per (code, party), shared by every shipment.
+    catalogue = reference.red_flags()
+    codes = list(catalogue)
+    protos = np.empty(len(codes) * len(PARTIES), dtype=object)
+    for i, (code, party) in enumerate((c, p) for c in codes for p in PARTIES):
+        protos[i] = FlagHit(code, catalogue[code].indicator, party)
+    return codes, {c: i for i, c in enumerate(codes)}, protos
+
+
 def flag_hits(
     ev: Evidence, detections: list[Detection]
 ) -> tuple[list[list[FlagHit]], npt.NDArray[np.float64]]:
     """Hits per shipment (detected and observed, each (code, party) once, in catalogue order) and the
     number of distinct codes detected per shipment (observed flags not counted)."""
-    catalogue = reference.red_flags()
-    codes = list(catalogue)
-    code_index = {c: i for i, c in enumerate(codes)}
+    codes, code_index, protos = _catalogue()
     width = len(PARTIES)
     ships, keys = [], []
     for d in detections:
@@ -79,10 +89,6 @@ def flag_hits(
     combined = _distinct(all_ship * (len(codes) * width) + all_key)
     hit_ship = combined // (len(codes) * width)
     hit_key = combined % (len(codes) * width)
-    # One immutable FlagHit per (code, party), shared by all shipments that have it.
-    protos = np.empty(len(codes) * width, dtype=object)
-    for i, (code, party) in enumerate((c, p) for c in codes for p in PARTIES):
-        protos[i] = FlagHit(code, catalogue[code].indicator, party)
     objects = protos[hit_key].tolist()
     bounds = np.searchsorted(hit_ship, np.arange(ev.n + 1)).tolist()
     return [objects[bounds[i] : bounds[i + 1]] for i in range(ev.n)], n_detected

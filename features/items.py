@@ -15,8 +15,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from features import reference
-from features.arrow import Col, pc
+from features.arrow import Col, Vocabulary, chunk, fill_nan, floats, list_lengths, list_parents, pc, valid
 from features.groups import Groups
+from features.regex import Pattern
 
 __all__ = ["OVERPAY_RATIO", "UNDERVALUE_RATIO", "ItemEvidence", "item_evidence"]
 
@@ -47,27 +48,38 @@ class ItemEvidence:
     overpaid: BoolArray
 
 
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    # Reference tables as vocabularies and value arrays; the extra last slot (code -1) is "unknown".
+    chpl: Vocabulary
+    rank: FloatArray
+    bands: Vocabulary
+    typical: FloatArray
+    fx: Vocabulary
+    rate: FloatArray
+
+
 @cache
-def _tables() -> tuple[Col, Col, Col, Col, Col, Col]:
+def _reference() -> _Reference:
     chpl = reference.chpl_codes()
     bands = reference.price_bands()
     fx = reference.fx_rates()
-    return (
-        pa.array(list(chpl), type=pa.string()),
-        pa.array([c.tier_rank for c in chpl.values()], type=pa.float64()),
-        pa.array(list(bands), type=pa.string()),
-        pa.array([b.typical for b in bands.values()], type=pa.float64()),
-        pa.array(list(fx), type=pa.string()),
-        pa.array(list(fx.values()), type=pa.float64()),
+    return _Reference(
+        chpl=Vocabulary(list(chpl)),
+        rank=np.asarray([*(c.tier_rank for c in chpl.values()), 0.0], dtype=np.float64),
+        bands=Vocabulary(list(bands)),
+        typical=np.asarray([*(b.typical for b in bands.values()), np.nan], dtype=np.float64),
+        fx=Vocabulary(list(fx)),
+        rate=np.asarray([*fx.values(), np.nan], dtype=np.float64),
     )
 
 
-def _floats(arr: Col) -> FloatArray:
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+# "Not listed" control codes: EAR99, N/A, none or blank.
+_UNLISTED = Pattern(r"(?i)^\s*(ear99|n/?a|none|)\s*$")
 
 
 def _flat(table: pa.Table, name: str) -> Col:
-    return pc.list_flatten(table.column(name).combine_chunks())
+    return pc.list_flatten(chunk(table.column(name)))
 
 
 def item_evidence(table: pa.Table) -> ItemEvidence:
@@ -77,50 +89,43 @@ def item_evidence(table: pa.Table) -> ItemEvidence:
     list columns disagree in length.
     """
     n = table.num_rows
-    hs = table.column("item_hs_code").combine_chunks()
-    lengths = pc.list_value_length(hs).fill_null(0)
+    lengths = list_lengths(table.column("item_hs_code"))
     for name in ("item_value", "item_quantity", "item_currency", "item_control_code"):
-        other = pc.list_value_length(table.column(name).combine_chunks()).fill_null(0)
-        if pc.all(pc.equal(other, lengths)).as_py() is False:
-            bad = pc.indices_nonzero(pc.not_equal(other, lengths))[0].as_py()
+        other = list_lengths(table.column(name))
+        if not np.array_equal(other, lengths):
+            bad = int(np.flatnonzero(other != lengths)[0])
             sid = table.column("shipment_id")[bad].as_py()
             raise ValueError(f"shipment {sid!r}: {name} and item_hs_code differ in length")
-    ship = np.asarray(pc.list_parent_indices(hs).to_numpy(), dtype=np.int64)
+    ship = list_parents(lengths)
     groups = Groups(ship, n)
-    chpl_keys, chpl_rank, band_keys, band_typical, fx_keys, fx_rate = _tables()
+    ref = _reference()
 
-    hs6 = pc.utf8_slice_codeunits(pc.list_flatten(hs), 0, 6)
-    rank = _floats(pc.take(chpl_rank, pc.index_in(hs6, value_set=chpl_keys)).fill_null(0.0))
-    typical = _floats(pc.take(band_typical, pc.index_in(hs6, value_set=band_keys)).fill_null(np.nan))
-    currency = _flat(table, "item_currency").fill_null("USD")
-    rate = pc.take(fx_rate, pc.index_in(currency, value_set=fx_keys))
-    if rate.null_count:
-        bad_item = pc.indices_nonzero(pc.is_null(rate))[0].as_py()
+    hs6 = pc.utf8_slice_codeunits(_flat(table, "item_hs_code"), 0, 6)
+    rank = ref.rank[ref.chpl.codes(hs6)]
+    typical = ref.typical[ref.bands.codes(hs6)]
+    currency = _flat(table, "item_currency")
+    if currency.null_count:
+        currency = currency.fill_null("USD")
+    rate = ref.rate[ref.fx.codes(currency)]
+    if np.isnan(rate).any():
+        bad_item = int(np.flatnonzero(np.isnan(rate))[0])
         sid = table.column("shipment_id")[int(ship[bad_item])].as_py()
         raise ValueError(
             f"shipment {sid!r}: item_currency {currency[bad_item].as_py()!r} has no reference exchange rate"
         )
-    value = _floats(_flat(table, "item_value").fill_null(np.nan)) * _floats(rate)
-    quantity = _floats(_flat(table, "item_quantity").fill_null(np.nan))
+    value = floats(_flat(table, "item_value")) * rate
+    quantity = floats(_flat(table, "item_quantity"))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(quantity > 0, value / quantity, np.nan) / typical
     control = _flat(table, "item_control_code")
-    listed = np.asarray(
-        pc.and_(
-            pc.is_valid(control),
-            pc.invert(pc.match_substring_regex(control, pattern=r"(?i)^\s*(ear99|n/?a|none|)\s*$")),
-        )
-        .fill_null(False)
-        .to_numpy(zero_copy_only=False),
-        dtype=np.bool_,
-    )
+    listed = valid(control) & ~_UNLISTED.search(control)
     tier12 = rank >= _TIER12_RANK
-    total = groups.sum(np.nan_to_num(value))
+    total = groups.sum(fill_nan(value))
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, groups.sum(np.where(tier12, np.nan_to_num(value), 0.0)) / total, 0.0)
+        share = np.where(total > 0, groups.sum(np.where(tier12, fill_nan(value), 0.0)) / total, 0.0)
     return ItemEvidence(
         total_value_usd=total,
-        n_items=np.asarray(lengths.to_numpy(zero_copy_only=False), dtype=np.float64),
+        n_items=lengths.astype(np.float64),
         max_tier_rank=groups.max(rank),
         tier12_value_share=share,
         has_tier12=groups.any(tier12),

@@ -8,9 +8,10 @@ shipment in the input table; ``role`` an index into :data:`ROLES`.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
-from features.arrow import Col, pc
+from features.arrow import Col, Vocabulary, chunk, list_lengths, list_parents, pc, valid
 from features.columns import PARTY_FIELDS
 from features.schema import BusinessType
 
@@ -27,52 +28,17 @@ BUSINESS_TYPES: tuple[str, ...] = tuple(b.value for b in BusinessType)
 LOOKUP_INPUT: tuple[str, ...] = ("name", "country", "address", "phone", "email", "website", "registration_id")
 
 
-def _chunk(column: Col) -> Col:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-
-def _block(table: pa.Table, role: str, role_code: int) -> pa.Table:
-    n = table.num_rows
-    columns = {f: _chunk(table.column(f"{role}_{f}")) for f in PARTY_FIELDS}
-    columns["intermediary_role"] = pa.nulls(n, pa.string())
-    block = pa.table(
-        {
-            "ship": pa.array(np.arange(n, dtype=np.int64)),
-            "role": pa.array(np.full(n, role_code, dtype=np.int8)),
-            **columns,
-        }
-    )
-    if role == "end_user":
-        # A null end-user name means "no end user declared": not a party.
-        block = block.filter(pc.is_valid(block.column("name")))
-    return block
-
-
-def _intermediaries(table: pa.Table) -> pa.Table:
-    names = _chunk(table.column("intermediary_name"))
-    lengths = pc.list_value_length(names).fill_null(0)
-    fields = (*PARTY_FIELDS, "role")
-    flat: dict[str, Col] = {}
-    for f in fields:
-        column = _chunk(table.column(f"intermediary_{f}"))
-        other = pc.list_value_length(column).fill_null(0)
-        if pc.all(pc.equal(other, lengths)).as_py() is False:
-            bad = pc.indices_nonzero(pc.not_equal(other, lengths))[0].as_py()
+def _check_lengths(table: pa.Table, lengths: npt.NDArray[np.int64]) -> None:
+    # Every intermediary_* list must have as many values as intermediary_name.
+    for f in (*PARTY_FIELDS, "role"):
+        other = list_lengths(table.column(f"intermediary_{f}"))
+        if not np.array_equal(other, lengths):
+            bad = int(np.flatnonzero(other != lengths)[0])
             sid = table.column("shipment_id")[bad].as_py()
             raise ValueError(
-                f"shipment {sid!r}: intermediary_{f} has {other[bad].as_py()} values but intermediary_name "
-                f"has {lengths[bad].as_py()}"
+                f"shipment {sid!r}: intermediary_{f} has {other[bad]} values but intermediary_name "
+                f"has {lengths[bad]}"
             )
-        flat["intermediary_role" if f == "role" else f] = pc.list_flatten(column)
-    ship = pc.list_parent_indices(names).cast(pa.int64())
-    return pa.table(
-        {
-            "ship": ship,
-            "role": pa.array(np.full(len(ship), ROLES.index("intermediary"), dtype=np.int8)),
-            **{f: flat[f] for f in PARTY_FIELDS},
-            "intermediary_role": flat["intermediary_role"],
-        }
-    )
 
 
 def flatten_parties(table: pa.Table) -> pa.Table:
@@ -82,12 +48,32 @@ def flatten_parties(table: pa.Table) -> pa.Table:
     fields of :data:`features.columns.PARTY_FIELDS` and ``intermediary_role`` (null except for
     intermediaries).
     """
-    blocks = [_block(table, role, code) for code, role in enumerate(ROLES[:3])]
-    blocks.append(_intermediaries(table))
-    return pa.concat_tables(blocks).combine_chunks()
+    n = table.num_rows
+    lengths = list_lengths(table.column("intermediary_name"))
+    _check_lengths(table, lengths)
+    rows = np.arange(n, dtype=np.int64)
+    ship = np.concatenate([rows, rows, rows, list_parents(lengths)])
+    role = np.repeat(np.arange(len(ROLES), dtype=np.int8), [n, n, n, len(ship) - 3 * n])
+    columns: dict[str, Col] = {"ship": pa.array(ship), "role": pa.array(role)}
+    for f in PARTY_FIELDS:
+        parts = [chunk(table.column(f"{r}_{f}")) for r in ROLES[:3]]
+        parts.append(pc.list_flatten(chunk(table.column(f"intermediary_{f}"))))
+        columns[f] = pa.concat_arrays(parts)
+    inter_role = pc.list_flatten(chunk(table.column("intermediary_role")))
+    columns["intermediary_role"] = pa.concat_arrays([pa.nulls(3 * n, pa.string()), inter_role])
+    parties = pa.table(columns)
+    # A null end-user name means "no end user declared": not a party.
+    declared = valid(table.column("end_user_name"))
+    if not declared.all():
+        keep = np.ones(len(ship), dtype=np.bool_)
+        keep[2 * n : 3 * n] = declared
+        parties = parties.filter(pa.array(keep))
+    return parties
 
 
-def business_type_codes(column: Col) -> np.ndarray:
+_BUSINESS = Vocabulary(BUSINESS_TYPES)
+
+
+def business_type_codes(column: Col) -> npt.NDArray[np.int64]:
     """Index into :data:`BUSINESS_TYPES` per row; -1 where null or not a known type."""
-    idx = pc.index_in(column, value_set=pa.array(BUSINESS_TYPES))
-    return np.asarray(idx.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return _BUSINESS.codes(column)

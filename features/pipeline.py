@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from features.arrow import indices
+from features.arrow import fill_nan, indices
 from features.columns import SHIPMENT_SCHEMA
 from features.evidence import Evidence, Lookup, gather
 from features.groups import Groups
@@ -65,12 +65,27 @@ def feature_names() -> list[str]:
     return [f.name for f in FEATURES]
 
 
+@cache
+def _feature_index() -> pd.Index:
+    # Built once: the frame's column index (pandas indexes are immutable, so frames can share it).
+    return pd.Index(feature_names(), dtype=object)
+
+
 def _f(values: npt.ArrayLike) -> FloatArray:
     return np.asarray(values, dtype=np.float64)
 
 
-def _business(*names: str) -> npt.NDArray[np.int64]:
-    return np.asarray([BUSINESS_TYPES.index(n) for n in names], dtype=np.int64)
+@cache
+def _business(*names: str) -> npt.NDArray[np.bool_]:
+    # A membership table over business-type codes; the extra last slot is code -1 (unknown): False.
+    table = np.zeros(len(BUSINESS_TYPES) + 1, dtype=np.bool_)
+    table[[BUSINESS_TYPES.index(n) for n in names]] = True
+    return table
+
+
+def _is(codes: FloatArray, table: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    # Business-type codes (as float, -1 = none) in a membership table.
+    return table[codes.astype(np.int64)]
 
 
 def _role_value(ev: Evidence, role: str, values: npt.ArrayLike, fill: float) -> FloatArray:
@@ -89,7 +104,7 @@ def _columns(ev: Evidence, n_detected: FloatArray) -> dict[str, FloatArray]:
     def cp(name: str) -> FloatArray:
         return _f(_f(p[name])[counter])
 
-    hops = np.nan_to_num(_f(p["hops_to_listed"]), nan=UNREACHABLE_HOPS)
+    hops = fill_nan(_f(p["hops_to_listed"]), UNREACHABLE_HOPS)
     buyer = _role_value(ev, "end_user", p["btype"], -1.0)
     buyer = np.where(buyer < 0, _role_value(ev, "consignee", p["btype"], -1.0), buyer)
     mismatch_types = _business("bank", "individual")
@@ -116,7 +131,7 @@ def _columns(ev: Evidence, n_detected: FloatArray) -> dict[str, FloatArray]:
         "min_price_ratio": items.min_price_ratio,
         "max_price_ratio": items.max_price_ratio,
         "control_listed": _f(items.control_listed),
-        "item_business_mismatch": _f(items.has_tier12 & np.isin(buyer, mismatch_types)),
+        "item_business_mismatch": _f(items.has_tier12 & _is(buyer, mismatch_types)),
         "dest_regime_count": _f(s["dest_regime_count"]),
         "dest_gecc": _f(s["dest_gecc"]),
         "dest_hub": _f(s["dest_hub"]),
@@ -125,9 +140,9 @@ def _columns(ev: Evidence, n_detected: FloatArray) -> dict[str, FloatArray]:
         "dest_us_e_group": _f(s["dest_e_group"]),
         "dest_chart_reasons": _f(s["dest_chart_reasons"]),
         "consignee_intermediary_type": _f(
-            np.isin(consignee_type, _business("freight_forwarder", "trading_company", "logistics"))
+            _is(consignee_type, _business("freight_forwarder", "trading_company", "logistics"))
         ),
-        "end_user_forwarder": _f(np.isin(end_user_type, _business("freight_forwarder", "logistics"))),
+        "end_user_forwarder": _f(_is(end_user_type, _business("freight_forwarder", "logistics"))),
         "end_user_missing": _f(s["end_user_missing"]),
         "youngest_party_age_years": groups.min(cp("age_days")) / 365.25,
         "new_company_non_gecc": _f(groups.any(cp("new_co_non_gecc"))),
@@ -140,37 +155,39 @@ def _columns(ev: Evidence, n_detected: FloatArray) -> dict[str, FloatArray]:
         "n_missing_registration": Groups(p["ship"][(p["role"] == 1) | (p["role"] == 2)], ev.n).sum(
             _f(p["missing_registration"])[(p["role"] == 1) | (p["role"] == 2)]
         ),
-        "best_screen_score": Groups(p["ship"], ev.n).max(np.nan_to_num(_f(p["screen_score"]))),
+        "best_screen_score": Groups(p["ship"], ev.n).max(fill_nan(_f(p["screen_score"]))),
         "min_hops_to_listed": groups.min(hops[counter], fill=UNREACHABLE_HOPS),
-        "max_ppr_listed": groups.max(np.nan_to_num(cp("ppr_listed"))),
-        "max_listed_within_2": groups.max(np.nan_to_num(cp("listed_within_2"))),
-        "max_listed_ownership": groups.max(np.nan_to_num(cp("listed_ownership"))),
-        "max_shared_id_listed": groups.max(np.nan_to_num(cp("shared_id_listed"))),
+        "max_ppr_listed": groups.max(fill_nan(cp("ppr_listed"))),
+        "max_listed_within_2": groups.max(fill_nan(cp("listed_within_2"))),
+        "max_listed_ownership": groups.max(fill_nan(cp("listed_ownership"))),
+        "max_shared_id_listed": groups.max(fill_nan(cp("shared_id_listed"))),
         "max_cluster_size": groups.max(cp("cluster_size"), fill=np.nan),
         "min_counterparties": groups.min(cp("counterparties")),
-        "n_new_entities": groups.sum(np.nan_to_num(cp("is_new"))),
+        "n_new_entities": groups.sum(fill_nan(cp("is_new"))),
         "exporter_hops_to_listed": _role_value(ev, "exporter", hops, UNREACHABLE_HOPS),
         "n_observed_flags": np.bincount(ev.observed_ship, minlength=ev.n).astype(np.float64),
         "n_detected_flags": n_detected,
     }
 
 
+_ROLE_NAMES = np.asarray(PARTIES[:4], dtype=object)
+
+
 def _party_lookup(ev: Evidence) -> pd.DataFrame:
+    # The lookup's answer (a shallow copy) with four columns in front; inserting into it costs half of
+    # building a second frame and concatenating.
     ship = ev.p["ship"]
-    meta = pd.DataFrame(
-        {
-            "ship": ship,
-            "shipment_id": ev.shipment_ids.take(indices(ship)).to_pandas(use_threads=False),
-            "role": pd.Categorical.from_codes(
-                ev.p["role"].astype(np.int64), categories=pd.Index(list(PARTIES[:4]))
-            ),
-            "party_name": ev.parties.column("name").to_pandas(use_threads=False),
-        }
-    )
-    return pd.concat([meta, ev.lookup.reset_index(drop=True)], axis=1)
+    out = ev.lookup.copy(deep=False)
+    out.insert(0, "party_name", ev.parties.column("name").to_numpy())
+    out.insert(0, "role", _ROLE_NAMES[ev.p["role"].astype(np.int64)])
+    out.insert(0, "shipment_id", ev.shipment_ids.take(indices(ship)).to_numpy(zero_copy_only=False))
+    out.insert(0, "ship", ship)
+    return out
 
 
 def _check_table(shipments: pa.Table) -> pa.Table:
+    if shipments.schema.equals(SHIPMENT_SCHEMA):
+        return shipments  # the common case, in one comparison
     present = set(shipments.column_names)
     missing = [f.name for f in SHIPMENT_SCHEMA if f.name not in present]
     if missing:
@@ -211,5 +228,5 @@ def build_features(
     for j, spec in enumerate(FEATURES):
         data[:, j] = columns[spec.name]
     index = pd.Index(ev.shipment_ids.to_pandas(use_threads=False), name="shipment_id")
-    frame = pd.DataFrame(data, index=index, columns=feature_names(), copy=False)
+    frame = pd.DataFrame(data, index=index, columns=_feature_index(), copy=False)
     return FeatureBatch(frame=frame, red_flags=flags, screening=screening_hits(ev), evidence=ev)

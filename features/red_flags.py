@@ -21,14 +21,16 @@ Thresholds (documented here because they are choices, not facts of the catalogue
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from features.arrow import Col, indices, pc
+from features.arrow import Col, fill_nan, indices, pc
 from features.evidence import Evidence
 from features.parties import BUSINESS_TYPES, ROLES
+from features.regex import Pattern
 
 __all__ = [
     "CASH_EXPENSIVE_USD",
@@ -74,12 +76,20 @@ class Detection:
     party: npt.NDArray[np.int64]
 
 
-def _btype(*names: str) -> list[int]:
-    return [BUSINESS_TYPES.index(n) for n in names]
+@cache
+def _btype(*names: str) -> npt.NDArray[np.bool_]:
+    # A membership table over business-type codes; its extra last slot is code -1 (unknown): False.
+    table = np.zeros(len(BUSINESS_TYPES) + 1, dtype=np.bool_)
+    table[[BUSINESS_TYPES.index(n) for n in names]] = True
+    return table
 
 
-def _in(values: npt.NDArray[np.int64], codes: list[int]) -> npt.NDArray[np.bool_]:
-    return np.isin(values, np.asarray(codes, dtype=np.int64))
+def _in(values: npt.NDArray[np.int64], table: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    # Cheaper than np.isin for a handful of rows, and as cheap for millions.
+    return table[values]
+
+
+_UNVERIFIED = Pattern(r"(?i)unverified|\buvl\b")
 
 
 def _parties(ev: Evidence, code: str, mask: npt.NDArray[np.bool_]) -> Detection:
@@ -108,17 +118,12 @@ def detect(ev: Evidence) -> list[Detection]:
     tier12 = _at_ship(ev, items.has_tier12)
     forwarder = _in(btype, _btype("freight_forwarder"))
     forwarder_like = _in(btype, _btype("freight_forwarder", "logistics"))
-    screen_list = pc.fill_null(pa.array(ev.lookup["screen_list"].astype(object), type=pa.string()), "")
-    unverified = np.asarray(
-        pc.match_substring_regex(screen_list, pattern=r"(?i)unverified|\buvl\b").to_numpy(
-            zero_copy_only=False
-        ),
-        dtype=np.bool_,
-    )
+    lists = ev.lookup["screen_list"].to_numpy(dtype=object)
+    unverified = _UNVERIFIED.search(pa.array(lists, type=pa.string(), from_pandas=True))
     screened = p["screen_score"] >= SCREENING_THRESHOLD
     age = p["age_days"]
-    young = np.nan_to_num(age, nan=np.inf) < YOUNG_DAYS
-    consignee_hub = (role == _CONSIGNEE) & (np.nan_to_num(p["country_hub"]) > 0)
+    young = fill_nan(age, np.inf) < YOUNG_DAYS
+    consignee_hub = (role == _CONSIGNEE) & (fill_nan(p["country_hub"]) > 0)
     exporter_country = pc.take(ev.parties.column("country"), indices(np.flatnonzero(role == _EXPORTER)))
     foreign_forwarder = (
         (role == _INTERMEDIARY)
@@ -134,9 +139,7 @@ def detect(ev: Evidence) -> list[Detection]:
         _parties(ev, "BIS-03", buyer & tier12 & _in(btype, _btype("bank", "individual"))),
         _shipments(
             "BIS-04",
-            items.has_tier12
-            & (np.nan_to_num(s["dest_regime_count"]) == 0)
-            & (np.nan_to_num(s["dest_gecc"]) == 0),
+            items.has_tier12 & (fill_nan(s["dest_regime_count"]) == 0) & (fill_nan(s["dest_gecc"]) == 0),
         ),
         _shipments(
             "BIS-05",
@@ -206,10 +209,10 @@ def detect(ev: Evidence) -> list[Detection]:
             ev,
             "TRI-23-SHELL",
             counterparty
-            & (np.nan_to_num(p["cluster_size"]) >= SHELL_CLUSTER)
+            & (fill_nan(p["cluster_size"]) >= SHELL_CLUSTER)
             & (
                 np.asarray(p["no_web"], np.bool_)
-                | (np.nan_to_num(age, nan=np.inf) < 2 * YOUNG_DAYS)
+                | (fill_nan(age, np.inf) < 2 * YOUNG_DAYS)
                 | (p["counterparties"] <= 1)
             ),
         ),

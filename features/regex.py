@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from features.arrow import Col, pc
 
-__all__ = ["LETTER", "NOT_LETTER", "PYTHON_MAX_DISTINCT", "WS", "Pattern", "portable", "strings"]
+__all__ = ["LETTER", "MEMO_MAX", "NOT_LETTER", "PYTHON_MAX_DISTINCT", "WS", "Pattern", "portable", "strings"]
 
 # Whitespace, ASCII word characters, and letters of the scripts the product reads (Latin with
 # diacritics, Greek, Cyrillic, Arabic, Hebrew, CJK, kana, hangul).
@@ -35,6 +35,9 @@ _NOT_WORD = f"[^{_LETTERS}0-9]"
 _ASCII_WORD = "A-Za-z0-9_"
 # Up to this many distinct values Python's ``re`` is used; above it, Arrow's RE2.
 PYTHON_MAX_DISTINCT = 256
+# Answers remembered per pattern (online scoring sees the same addresses and end uses again and again);
+# the memo is emptied when full, which bounds its memory.
+MEMO_MAX = 4096
 
 
 def portable(pattern: str) -> str:
@@ -75,14 +78,21 @@ class Pattern:
         self.strip = strip = portable(strip) if strip else None
         self._py = re.compile(pattern)
         self._py_strip = re.compile(strip) if strip else None
+        self._memo: dict[str, bool] = {}
 
-    def _python(self, values: list[str]) -> npt.NDArray[np.bool_]:
-        out = np.zeros(len(values), dtype=np.bool_)
-        for i, v in enumerate(values):
-            if self._py_strip is not None:
-                v = self._py_strip.sub(" ", v)
-            out[i] = self._py.search(v) is not None
-        return out
+    def _one(self, value: str) -> bool:
+        hit = self._memo.get(value)
+        if hit is None:
+            text = self._py_strip.sub(" ", value) if self._py_strip is not None else value
+            hit = self._py.search(text) is not None
+            if len(self._memo) >= MEMO_MAX:
+                self._memo.clear()
+            self._memo[value] = hit
+        return hit
+
+    def _python(self, values: list[str | None]) -> npt.NDArray[np.bool_]:
+        # Null reads as the empty string, as in the RE2 path.
+        return np.fromiter((self._one(v or "") for v in values), dtype=np.bool_, count=len(values))
 
     def _re2(self, values: Col) -> npt.NDArray[np.bool_]:
         if self.strip is not None:
@@ -96,9 +106,12 @@ class Pattern:
         arr = strings(column)
         if len(arr) == 0:
             return np.zeros(0, dtype=np.bool_)
+        if engine != "re2" and len(arr) <= PYTHON_MAX_DISTINCT:
+            # Few rows (one shipment): no dictionary encoding, the memo answers repeated values.
+            return self._python(arr.to_pylist())
         encoded = arr.fill_null("").dictionary_encode()
         distinct = encoded.dictionary
         use_python = engine == "python" or (engine is None and len(distinct) <= PYTHON_MAX_DISTINCT)
-        hits = self._python([str(v) for v in distinct.to_pylist()]) if use_python else self._re2(distinct)
+        hits = self._python(distinct.to_pylist()) if use_python else self._re2(distinct)
         codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
         return hits[codes]
