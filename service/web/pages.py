@@ -1,5 +1,6 @@
 """The analyst pages: sign in with an API key (kept in an HttpOnly, SameSite=Strict cookie), the review
-queue, and a case with its reasons, red flags, screening hits, graph paths, history and decision forms.
+queue, a case with its reasons, red flags, screening hits, graph paths, history and decision forms, and
+the explanation of a score (every feature's contribution, adding up to the model's log-odds).
 
 The pages call the same workflow functions as the JSON API; they hold no logic of their own.
 """
@@ -21,6 +22,7 @@ from service.auth import Permission, Principal, authenticate, hash_token
 from service.db import get_engine
 from service.errors import AuthenticationError, CatchallError
 from service.tables import ShipmentRecord
+from service.web.explanation import explanation_view
 
 __all__ = ["router"]
 
@@ -126,6 +128,24 @@ def _case_context(session: Session, case_id: str) -> dict[str, Any]:
         "events": cases.events_of(session=session, case_id=case_id),
         "decisions": cases.DECISIONS,
     }
+
+
+@router.get("/scores/{score_id}", response_class=HTMLResponse)
+def explanation_page(request: Request, score_id: str) -> Response:
+    """A score's explanation: every contribution, largest first, and the sum that gives the log-odds."""
+    with _session(request) as session:
+        principal = _principal(request, session)
+        if principal is None:
+            return _login_redirect()
+        try:
+            score = scores.get_score(session=session, score_id=score_id)
+        except CatchallError as exc:
+            return templates.TemplateResponse(
+                request, "error.html", {"user": principal, "detail": exc.detail}, status_code=exc.status
+            )
+        case_id = scores.case_id_for(session=session, shipment_id=score.shipment_id)
+    context = {"user": principal, "score": score, "case_id": case_id, "view": explanation_view(score)}
+    return templates.TemplateResponse(request, "explanation.html", context)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
