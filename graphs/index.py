@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from graphs.answers import AnswerTable
 from graphs.build import (
     add_entities,
     add_identifiers,
@@ -81,6 +82,26 @@ class ScreenResult:
         return {"matches": [m.as_dict() for m in self.matches], "entity": self.entity}
 
 
+# The answer columns and their dtypes (docs/ARCHITECTURE.md "Party lookups").
+_FLOAT_FEATURES = frozenset({"ppr_listed", "listed_ownership", "age_days"})
+_ANSWER_DTYPES: dict[str, np.dtype[Any]] = {
+    "entity_id": np.dtype(object),
+    "is_new": np.dtype(bool),
+    "screen_score": np.dtype(np.float64),
+    "screen_list": np.dtype(object),
+    "screen_entry_id": np.dtype(object),
+    "screen_matched_name": np.dtype(object),
+    **{c: np.dtype(np.float64 if c in _FLOAT_FEATURES else np.int64) for c in FEATURE_COLUMNS},
+}
+_ANSWERS_KEPT = 400_000  # distinct party keys whose answers are kept before the table starts over
+
+
+def _objects(column: pd.Series[Any]) -> list[Any]:
+    """A column as Python objects with every kind of missing value (None, NaN, NA, NaT) as ``None``."""
+    values: list[Any] = column.astype(object).where(column.notna(), None).tolist()
+    return values
+
+
 def _none_if_missing(v: Any) -> Any:
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -94,7 +115,10 @@ class PartyIndex:
         self.G = G
         self.features = features
         self.resolver = Resolver(G, lists)
+        self._succ: dict[str, dict[str, Any]] = G._succ  # type: ignore[attr-defined]  # raw dicts: fast
         self._cache: dict[Party, Resolution] = {}
+        self._answer_rows: dict[tuple[Any, ...], int] = {}
+        self._answers = AnswerTable(_ANSWER_DTYPES)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -159,7 +183,7 @@ class PartyIndex:
         """Recompute every node feature from the graph (after bulk changes); ``as_of`` defaults to the
         latest trade date."""
         self.features = compute_node_features(self.G, as_of=as_of)
-        self._cache.clear()
+        self._forget_answers()
 
     def save(self, directory: Path | str) -> None:
         """Snapshot the graph and its features under ``directory``."""
@@ -180,15 +204,16 @@ class PartyIndex:
             self._cache[party] = res
         return res
 
-    def _features_for(self, res: Resolution) -> tuple[dict[str, float], list[str]]:
-        """Feature values and path of a resolved party (table row, improved by identifiers it brings)."""
+    def _features_for(self, res: Resolution, *, with_path: bool = True) -> tuple[dict[str, float], list[str]]:
+        """Feature values and path of a resolved party (table row, improved by identifiers it brings);
+        ``with_path=False`` leaves the path empty (a lookup does not return it)."""
         F, G = self.features, self.G
         i = F.index.get(res.entity_id)
         vals: dict[str, float]
         path: list[str]
         if i is not None and not res.is_new:
             vals = {c: float(F.data[c][i]) for c in FEATURE_COLUMNS}
-            path = F.path_to_listed(res.entity_id)
+            path = F.path_to_listed(res.entity_id) if with_path else []
             linked = set(G.succ[res.entity_id]) if res.entity_id in G else set()
             extra = [x for x in res.identifiers if x in F.index and x not in linked]
             own = int(F.party[i]) if F.listed[i] else -1
@@ -211,7 +236,7 @@ class PartyIndex:
             j = int(np.argmin(h))
             if h[j] + 1 < vals["hops_to_listed"]:
                 vals["hops_to_listed"] = float(h[j] + 1)
-                path = [res.entity_id, *F.path_to_listed(extra[j])]
+                path = [res.entity_id, *F.path_to_listed(extra[j])] if with_path else []
             w2, sh = listed_parties_near(F, G, extra, own=own)
             vals["listed_within_2"] = max(vals["listed_within_2"], float(w2))
             vals["shared_id_listed"] = max(vals["shared_id_listed"], float(sh))
@@ -223,52 +248,91 @@ class PartyIndex:
 
         Input columns ``name, country, address, phone, email, website, registration_id`` (missing
         columns count as null). A row with no name is an absent party: null ``entity_id``,
-        ``hops_to_listed`` 99, zero counts, NaN age. Distinct parties are resolved once.
+        ``hops_to_listed`` 99, zero counts, NaN age. Each distinct party key is resolved once and its
+        answer kept (until the graph changes): a repeated key costs a dict look-up, and the output
+        columns are one ``take`` each from the answer table.
         """
         n = len(parties)
-        cols = [parties[c].astype(object).tolist() if c in parties else [None] * n for c in LOOKUP_COLUMNS]
-        keys: dict[tuple[Any, ...], int] = {}
-        codes = np.empty(n, dtype=np.int64)
-        for r, key in enumerate(zip(*cols, strict=True)):
-            key = tuple(_none_if_missing(v) for v in key)
-            code = keys.get(key)
-            if code is None:
-                code = keys[key] = len(keys)
-            codes[r] = code
-        rows: list[dict[str, Any]] = []
-        for key in keys:
-            rows.append(self._lookup_one(dict(zip(LOOKUP_COLUMNS, key, strict=True))))
-        table = pd.DataFrame(rows, columns=list(LOOKUP_OUTPUT_COLUMNS))
-        out = table.iloc[codes].reset_index(drop=True) if n else table.iloc[:0]
-        int_cols = [c for c in FEATURE_COLUMNS if c not in ("ppr_listed", "listed_ownership", "age_days")]
-        out = out.astype({**dict.fromkeys(int_cols, "int64"), "is_new": bool, "screen_score": "float64"})
-        return out.astype(dict.fromkeys(("ppr_listed", "listed_ownership", "age_days"), "float64"))
+        cols = [_objects(parties[c]) if c in parties else [None] * n for c in LOOKUP_COLUMNS]
+        keys: list[tuple[Any, ...]] = list(zip(*cols, strict=True))
+        known = self._answer_rows
+        rows = np.fromiter((known.get(k, -1) for k in keys), dtype=np.int64, count=n)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            fresh = list(dict.fromkeys(keys[i] for i in missing.tolist()))
+            if len(known) + len(fresh) > _ANSWERS_KEPT:
+                # Bounded memory in long rescoring runs: start over rather than grow without end.
+                self._forget_answers()
+                fresh = list(dict.fromkeys(keys))
+                missing = np.arange(n)
+            first = self._answers.append(self._answer(fresh))
+            known.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+            rows[missing] = [known[keys[i]] for i in missing.tolist()]
+        return self._answers.take(rows)
 
-    def _lookup_one(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        if row.get("name") is None or not str(row["name"]).strip():
-            vals: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS, 0)
-            vals.update(hops_to_listed=UNREACHABLE, age_days=math.nan, cluster_size=0)
-            return {
-                "entity_id": None,
-                "is_new": False,
-                "screen_score": 0.0,
-                "screen_list": None,
-                "screen_entry_id": None,
-                "screen_matched_name": None,
-                **vals,
-            }
-        res = self.resolve(Party.from_mapping(row))
-        feats, _ = self._features_for(res)
-        best = res.matches[0] if res.matches else None
-        return {
-            "entity_id": res.entity_id,
-            "is_new": res.is_new,
-            "screen_score": best.score if best else 0.0,
-            "screen_list": best.list_name if best else None,
-            "screen_entry_id": best.entry_id if best else None,
-            "screen_matched_name": best.matched_name if best else None,
-            **feats,
+    def _answer(self, keys: list[tuple[Any, ...]]) -> dict[str, np.ndarray[Any, Any]]:
+        """Answer columns for distinct party keys: resolved as a batch, features of known entities taken
+        from the node-feature table in one go."""
+        m = len(keys)
+        out = {
+            c: np.full(m, None) if t == object else np.zeros(m, dtype=t) for c, t in _ANSWER_DTYPES.items()
         }
+        out["hops_to_listed"][:] = UNREACHABLE
+        out["age_days"][:] = np.nan
+        parties: list[Party | None] = [
+            Party.from_mapping(dict(zip(LOOKUP_COLUMNS, k, strict=True)))
+            if k[0] is not None and str(k[0]).strip()
+            else None
+            for k in keys
+        ]
+        resolved = iter(self.resolver.resolve_many([p for p in parties if p is not None]))
+        at: list[int] = []  # answers whose features are their entity's table row as it stands
+        table_rows: list[int] = []
+        for j, party in enumerate(parties):
+            if party is None:
+                continue  # an absent party keeps the defaults (no entity, unreachable, zero counts)
+            res = next(resolved)
+            out["entity_id"][j] = res.entity_id
+            out["is_new"][j] = res.is_new
+            if res.matches:
+                best = res.matches[0]
+                out["screen_score"][j] = best.score
+                out["screen_list"][j] = best.list_name
+                out["screen_entry_id"][j] = best.entry_id
+                out["screen_matched_name"][j] = best.matched_name
+            i = self._table_row(res)
+            if i is not None:
+                at.append(j)
+                table_rows.append(i)
+                continue
+            vals, _ = self._features_for(res, with_path=False)
+            for c in FEATURE_COLUMNS:
+                out[c][j] = vals[c]
+        if at:
+            idx = np.asarray(table_rows, dtype=np.int64)
+            for c in FEATURE_COLUMNS:
+                out[c][at] = self.features.data[c][idx]
+        return out
+
+    def _table_row(self, res: Resolution) -> int | None:
+        """The feature-table row of a resolved known entity that brings no identifier it lacks, else None
+        (its features then need the identifiers it would join: :meth:`_features_for`)."""
+        if res.is_new:
+            return None
+        index = self.features.index
+        i = index.get(res.entity_id)
+        if i is None:
+            return None
+        own = self._succ.get(res.entity_id, {})
+        if any(x in index and x not in own for x in res.identifiers):
+            return None
+        return i
+
+    def _forget_answers(self) -> None:
+        """Drop every kept resolution and answer (after the graph or its features changed)."""
+        self._cache.clear()
+        self._answer_rows.clear()
+        self._answers.clear()
 
     def screen(self, party: Party | Mapping[str, Any]) -> ScreenResult:
         """Screen and resolve one party, with the entity's nearest listed party and shared identifiers."""
@@ -369,7 +433,7 @@ class PartyIndex:
             if a and b and a != b:
                 add_trade(self.G, a, b, when)
         update_nodes(self.features, self.G, touched)
-        self._cache.clear()
+        self._forget_answers()
         return nodes
 
     def add_shipments(
@@ -402,7 +466,7 @@ class PartyIndex:
             self.refresh(as_of=as_of)
         else:
             update_nodes(self.features, self.G, touched)
-            self._cache.clear()
+            self._forget_answers()
         return len(df)
 
     def listed_count(self) -> int:

@@ -240,6 +240,7 @@ def normalize_name(name: str | None) -> str | None:
     return out or None
 
 
+@lru_cache(maxsize=200_000)  # a party's identifiers are normalised again at every lookup of it
 def normalize_phone(phone: str | None, country: str | None = None) -> str | None:
     """A phone number in E.164, using the party's country as the region of national numbers.
 
@@ -343,6 +344,7 @@ _ADDRESS_COUNTRIES: tuple[tuple[str, ...], ...] = tuple(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=200_000)  # the slowest normaliser; registered-agent addresses recur thousands of times
 def normalize_address(address: str | None) -> str | None:
     """An address, transliterated, case-folded, punctuation removed, abbreviations expanded, floor
     designations and a trailing country name dropped.

@@ -1,4 +1,4 @@
-# ruff: noqa: N803, N806  (networkx convention: G is a graph, A/H/T/W matrices, F the feature table)
+# ruff: noqa: N803  (networkx convention: G is a graph, A/H/T/W matrices, F the feature table)
 """Party resolution and screening in one pass: list matches, the graph entity, the identifiers shared.
 
 A party (name in any script, country, contact details, registration id) is resolved in this order:
@@ -53,6 +53,7 @@ IDENTIFIER_MATCH_SCORES: dict[str, float] = {
     "phone": 0.85,
 }
 _SHARED_LIMIT = 25
+_HITS_CACHED = 500_000  # name searches kept per index (one name, many addresses) before the cache resets
 _SCORE_HOLDERS = 20
 
 
@@ -161,8 +162,14 @@ class Resolver:
     identifiers do not already say which entity it is.
     """
 
-    def __init__(self, G: nx.DiGraph[str], lists: NameIndex | None = None) -> None:
+    def __init__(
+        self, G: nx.DiGraph[str], lists: NameIndex | None = None, *, exact_names: bool = True
+    ) -> None:
         self.G = G
+        # networkx's own node and predecessor dicts: read per party, many times faster than its views.
+        self._nodes: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]
+        self._pred: dict[str, dict[str, Any]] = G._pred  # type: ignore[attr-defined]
+        self.exact_names = exact_names
         self.lists = lists if lists is not None else self.index_graph(G, kind="list")
         self._entities: NameIndex | None = None
         # Name searches repeat (one name, many addresses): results cached per (name, country).
@@ -189,37 +196,80 @@ class Resolver:
         if hits is None:
             index = self.lists if which == "list" else self.entities
             hits = index.search(party.name, country=party.country, min_score=min_score)
-            if len(cache) > 500_000:
+            if len(cache) > _HITS_CACHED:
                 cache.clear()
             cache[key] = hits
         return hits
+
+    def _search_many(self, which: str, parties: list[Party], min_score: float) -> None:
+        """Fill the search cache for many parties with one batched search."""
+        cache = self._list_hits if which == "list" else self._entity_hits
+        todo = list(dict.fromkeys((p.name, p.country) for p in parties if (p.name, p.country) not in cache))
+        if not todo:
+            return
+        if len(cache) + len(todo) > _HITS_CACHED:
+            cache.clear()
+        index = self.lists if which == "list" else self.entities
+        hits = index.search_many([n for n, _ in todo], [c for _, c in todo], min_score=min_score)
+        cache.update(zip(todo, hits, strict=True))
+
+    def resolve_many(self, parties: list[Party]) -> list[Resolution]:
+        """:meth:`resolve` for many parties: their list searches (and the entity searches of those that
+        no exact name settles) run as batches first."""
+        self._search_many("list", parties, REPORT_THRESHOLD)
+        fuzzy = [p for p in parties if not self.exact_names or len(self._perfect_entities(p)) != 1]
+        if fuzzy:
+            self._search_many("entity", fuzzy, CORROBORATED_NAME)
+        return [self.resolve(p) for p in parties]
+
+    def _perfect_entities(self, party: Party) -> list[str]:
+        """The entities (list entries standing for theirs) with a name scoring exactly 1.0 against the
+        party's and a compatible country, from the exact-name dicts of both indexes."""
+        found = [
+            *self.entities.perfect(party.name, party.country),
+            *self.lists.perfect(party.name, party.country),
+        ]
+        return list(dict.fromkeys(self._entity_of(n) for n in found))
 
     @staticmethod
     def index_graph(G: nx.DiGraph[str], *, kind: str) -> NameIndex:
         """A name index of the list entries (``kind="list"``: name and aliases) or of the entities."""
         ix = NameIndex()
-        for n, d in G.nodes.items():
-            k = d.get("kind")
-            if kind == "list" and k == "list_entry":
-                ix.add(n, [d["name"], *d.get("aliases", ())], country=d.get("country"), is_list=True)
-            elif kind == "entity" and k in ENTITY_KINDS:
-                ix.add(n, [d.get("name") or n], country=d.get("country"), is_list=False)
+        nodes: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]
+        if kind == "list":
+            ix.add_many(
+                (
+                    (n, [d["name"], *d.get("aliases", ())], d.get("country"))
+                    for n, d in nodes.items()
+                    if d.get("kind") == "list_entry"
+                ),
+                is_list=True,
+            )
+        else:
+            ix.add_many(
+                (
+                    (n, [d.get("name") or n], d.get("country"))
+                    for n, d in nodes.items()
+                    if d.get("kind") in ENTITY_KINDS
+                ),
+                is_list=False,
+            )
         return ix
 
     def _entity_of(self, node: str) -> str:
         """A list entry linked to an entity stands for that entity."""
-        if self.G.nodes[node].get("kind") == "list_entry":
-            for u, d in self.G.pred[node].items():
+        if self._nodes[node].get("kind") == "list_entry":
+            for u, d in self._pred[node].items():
                 if "listed_on" in d:
                     return str(u)
         return node
 
     def _holders(self, id_node: str) -> list[str]:
-        G = self.G
-        return [u for u in G.pred[id_node] if G.nodes[u].get("kind") != "identifier"]
+        nodes = self._nodes
+        return [u for u in self._pred[id_node] if nodes[u].get("kind") != "identifier"]
 
     def _name_score(self, party: Party, node: str) -> float:
-        d = self.G.nodes[node]
+        d = self._nodes[node]
         names = [d.get("name") or ""]
         if d.get("kind") == "list_entry":
             names.extend(d.get("aliases", ()))
@@ -228,9 +278,9 @@ class Resolver:
 
     def resolve(self, party: Party, *, screen: bool = True) -> Resolution:
         """Resolve and screen one party (``screen=False``: resolve only, no list matches)."""
-        G = self.G
+        nodes = self._nodes
         ids = party.identifiers()
-        existing = [i for i in ids if i in G]
+        existing = [i for i in ids if i in nodes]
         hits = self._search("list", party, REPORT_THRESHOLD) if screen else []
         holders = {i: self._holders(i) for i in existing}
 
@@ -242,7 +292,7 @@ class Resolver:
             kind = i.split(":", 2)[1]
             base = IDENTIFIER_MATCH_SCORES.get(kind)
             for u in holders[i]:
-                if G.nodes[u].get("kind") != "list_entry":
+                if nodes[u].get("kind") != "list_entry":
                     continue
                 m = matches.get(u)
                 if m is not None and m.via.startswith("name"):
@@ -251,10 +301,10 @@ class Resolver:
                     matches[u] = self._list_match(u, m.matched_name, max(bonus, base or 0.0), via)
                 elif base is not None and (m is None or m.score < base):
                     if kind == "registration" and not _countries_compatible(
-                        party.country, G.nodes[u].get("country")
+                        party.country, nodes[u].get("country")
                     ):
                         continue
-                    matches[u] = self._list_match(u, G.nodes[u]["name"], base, kind)
+                    matches[u] = self._list_match(u, nodes[u]["name"], base, kind)
         ordered = tuple(sorted(matches.values(), key=lambda m: (-m.score, m.list_name, m.entry_id)))
 
         entity, how = self._find_entity(party, existing, holders, hits)
@@ -268,17 +318,17 @@ class Resolver:
         return Resolution(entity_id, is_new, how if not is_new else "new", tuple(ids), ordered, shared)
 
     def _list_match(self, node: str, name: str, score: float, via: str) -> ListMatch:
-        d = self.G.nodes[node]
+        d = self._nodes[node]
         return ListMatch(d["list_name"], d["entry_id"], name, round(min(1.0, score), 4), node, via)
 
     def _find_entity(
         self, party: Party, existing: list[str], holders: dict[str, list[str]], list_hits: list[NameHit]
     ) -> tuple[str | None, str]:
-        G = self.G
+        nodes = self._nodes
         for i in existing:
             if not i.startswith("I:registration:"):
                 continue
-            cands = [u for u in holders[i] if _countries_compatible(party.country, G.nodes[u].get("country"))]
+            cands = [u for u in holders[i] if _countries_compatible(party.country, nodes[u].get("country"))]
             if len(cands) == 1:
                 return self._entity_of(cands[0]), "registration"
             scored = sorted(((self._name_score(party, u), u) for u in cands), reverse=True)
@@ -288,6 +338,13 @@ class Resolver:
         found = self._by_identifier(party, existing, holders, scores, score_small=True)
         if found is not None:
             return self._entity_of(found), "identifier+name"
+        if self.exact_names and all(len(holders[i]) <= _SCORE_HOLDERS for i in existing):
+            # The fuzzy search below would rank first the names scoring exactly 1.0 (equal words or
+            # equal skeleton) with a compatible country; when those are all one entity it is the answer
+            # (its small identifier clusters were scored above), found without the search.
+            perfect = self._perfect_entities(party)
+            if len(perfect) == 1:
+                return perfect[0], "name"
         entity_hits = self._search("entity", party, CORROBORATED_NAME)
         if existing and entity_hits:
             # Large clusters (a registered agent's address) are searched through the name hits only.
@@ -297,7 +354,7 @@ class Resolver:
         for h in sorted([*entity_hits, *list_hits], key=lambda h: (-h.score, h.node)):
             if h.score < RESOLVE_THRESHOLD:
                 break
-            if _countries_compatible(party.country, G.nodes[h.node].get("country")):
+            if _countries_compatible(party.country, nodes[h.node].get("country")):
                 return self._entity_of(h.node), "name"
         return None, "new"
 

@@ -14,12 +14,13 @@ in [0, 1]; a country that differs from the entry's costs :data:`COUNTRY_PENALTY`
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from graphs.normalize import NameForms, name_forms, skeleton
 
@@ -88,13 +89,17 @@ class NameIndex:
     """Blocking index of names owned by graph nodes (list entries and entities).
 
     Names can be added at any time (a scored shipment's new party becomes findable at once); keys are
-    kept in plain lists, and a key's weight is its inverse document frequency.
+    kept in plain lists until the next freeze packs them into arrays, and a key's weight is its inverse
+    document frequency. Names are also filed by their exact forms, so that a name scoring 1.0 is found
+    with two dict look-ups (:meth:`perfect`).
 
     >>> ix = NameIndex()
     >>> ix.add("L:eu:1", ["JSC Concern Sirius", "Концерн Сириус"], country="RU", is_list=True)
     >>> ix.add("e1", ["Sirocco Trading"], country="AE", is_list=False)
     >>> [(h.node, h.name, h.score) for h in ix.search("Kontsern Sirius OOO", country="RU")][:1]
     [('L:eu:1', 'JSC Concern Sirius', 1.0)]
+    >>> ix.perfect("Sirius Concern Ltd", "RU"), ix.perfect("Sirius Concern", "DE")
+    (['L:eu:1'], [])
     """
 
     def __init__(self) -> None:
@@ -107,34 +112,135 @@ class NameIndex:
         self._country: list[str | None] = []
         self._is_list: list[bool] = []
         self._by_node: dict[str, list[int]] = {}
+        # Exact forms -> names: a name scores 1.0 exactly when its sorted words or its compact skeleton
+        # equal the query's (both scores are Indel similarities, 100 only for equal strings).
+        self._by_sorted: dict[str, list[int]] = {}
+        self._by_compact: dict[str, list[int]] = {}
+        # Per name, as arrays (with spare capacity) for the vectorised filters and scoring of a batch:
+        # len(sorted), len(compact), is_list, country code (-1 none), the sorted and compact forms.
+        self._countries: dict[str, int] = {}
+        self._lens = np.zeros((0, 2), dtype=np.int64)
+        self._list_flags = np.zeros(0, dtype=bool)
+        self._ccode = np.zeros(0, dtype=np.int64)
+        self._sorted_arr = np.zeros(0, dtype=object)
+        self._compact_arr = np.zeros(0, dtype=object)
 
     def __len__(self) -> int:
         return len(self._names)
 
     def add(self, node: str, names: Sequence[str], *, country: str | None, is_list: bool) -> None:
         """File ``names`` (blank ones skipped, duplicates once) as names of ``node``."""
-        seen: set[str] = {self._forms[i].sorted for i in self._by_node.get(node, [])}
-        for name in names:
-            if not name or not name.strip():
-                continue
-            forms = name_forms(name)
-            if not forms.compact or forms.sorted in seen:
-                continue
-            seen.add(forms.sorted)
-            i = len(self._names)
-            self._owner.append(node)
-            self._names.append(name)
-            self._forms.append(forms)
-            self._country.append(country)
-            self._is_list.append(is_list)
-            self._by_node.setdefault(node, []).append(i)
-            for key in name_keys(forms):
+        self.add_many([(node, names, country)], is_list=is_list)
+
+    def add_many(self, rows: Iterable[tuple[str, Sequence[str], str | None]], *, is_list: bool) -> None:
+        """File many ``(node, names, country)`` rows at once (a bulk load: postings are packed as arrays
+        in one pass instead of one list append per key)."""
+        first = len(self._names)
+        keys_of: dict[int, list[str]] = {}  # id(forms) -> keys; name_forms returns one object per name
+        key_list: list[str] = []
+        id_list: list[int] = []
+        for node, names, country in rows:
+            known = self._by_node.get(node)
+            seen: set[str] = {self._forms[i].sorted for i in known} if known else set()
+            for name in names:
+                if not name or not name.strip():
+                    continue
+                forms = name_forms(name)
+                if not forms.compact or forms.sorted in seen:
+                    continue
+                seen.add(forms.sorted)
+                i = len(self._names)
+                self._owner.append(node)
+                self._names.append(name)
+                self._forms.append(forms)
+                self._country.append(country)
+                self._is_list.append(is_list)
+                self._by_node.setdefault(node, []).append(i)
+                self._by_sorted.setdefault(forms.sorted, []).append(i)
+                self._by_compact.setdefault(forms.compact, []).append(i)
+                keys = keys_of.get(id(forms))
+                if keys is None:
+                    keys = keys_of[id(forms)] = name_keys(forms)
+                key_list.extend(keys)
+                id_list.extend([i] * len(keys))
+        added = len(self._names) - first
+        if not added:
+            return
+        self._grow(first, added, is_list)
+        if added < _FREEZE_EVERY:
+            for key, i in zip(key_list, id_list, strict=True):
                 self._postings.setdefault(key, []).append(i)
-            self._pending += 1
+            self._pending += added
+            return
+        self._freeze()
+        self._pack(key_list, id_list)
+
+    def _grow(self, first: int, added: int, is_list: bool) -> None:
+        """Fill the per-name arrays for names ``first:first + added`` (capacity doubles, so single adds
+        stay O(1) amortised)."""
+        end = first + added
+        if end > len(self._ccode):
+            cap = max(end, 2 * len(self._ccode), 64)
+
+            def grow(a: NDArray[Any]) -> NDArray[Any]:
+                out = np.zeros((cap, *a.shape[1:]), dtype=a.dtype)
+                out[:first] = a[:first]
+                return out
+
+            self._lens, self._list_flags, self._ccode = (
+                grow(self._lens),
+                grow(self._list_flags),
+                grow(self._ccode),
+            )
+            self._sorted_arr, self._compact_arr = grow(self._sorted_arr), grow(self._compact_arr)
+        forms = self._forms[first:end]
+        self._lens[first:end] = [(len(f.sorted), len(f.compact)) for f in forms]
+        self._list_flags[first:end] = is_list
+        self._ccode[first:end] = [self._country_code(c, add=True) for c in self._country[first:end]]
+        self._sorted_arr[first:end] = [f.sorted for f in forms]
+        self._compact_arr[first:end] = [f.compact for f in forms]
+
+    def _country_code(self, country: str | None, *, add: bool = False) -> int:
+        """-1 for no country; an unseen country in a query gets -2 (differs from every name's)."""
+        if not country:
+            return -1
+        code = self._countries.get(country)
+        if code is None:
+            if not add:
+                return -2
+            code = self._countries[country] = len(self._countries)
+        return code
+
+    def _pack(self, key_list: list[str], id_list: list[int]) -> None:
+        """Append ``(key, name id)`` pairs (ids ascending) to the frozen postings in one sort."""
+        codes: dict[str, int] = {}
+        key_codes = np.fromiter(
+            (codes.setdefault(k, len(codes)) for k in key_list), dtype=np.int64, count=len(key_list)
+        )
+        order = np.argsort(key_codes, kind="stable")  # stable: ids stay ascending within a key
+        ids = np.asarray(id_list, dtype=np.int64)[order]
+        bounds = np.cumsum(np.bincount(key_codes, minlength=len(codes)))[:-1]
+        for key, post in zip(codes, np.split(ids, bounds), strict=True):
+            old = self._frozen.get(key)
+            self._frozen[key] = post if old is None else np.concatenate([old, post])
 
     def names_of(self, node: str) -> list[str]:
         """The names filed for ``node``."""
         return [self._names[i] for i in self._by_node.get(node, [])]
+
+    def perfect(self, name: str, country: str | None = None) -> list[str]:
+        """Nodes with a name scoring exactly 1.0 against ``name`` and a compatible country (either
+        unknown, or equal): what :meth:`search` ranks first, found without a fuzzy search."""
+        forms = name_forms(name)
+        if not forms.compact:
+            return []
+        ids = {*self._by_sorted.get(forms.sorted, ()), *self._by_compact.get(forms.compact, ())}
+        out: dict[str, None] = {}
+        for i in sorted(ids):
+            c = self._country[i]
+            if not country or not c or c == country:
+                out[self._owner[i]] = None
+        return list(out)
 
     def _known(self, key: str) -> bool:
         return key in self._frozen or key in self._postings
@@ -174,9 +280,8 @@ class NameIndex:
         arr = np.asarray(recent, dtype=np.int64)
         return arr if frozen is None else np.concatenate([frozen, arr])
 
-    def _candidates(self, forms: NameForms, limit: int) -> NDArray[np.int64]:
-        if self._pending >= _FREEZE_EVERY:
-            self._freeze()
+    def _chosen(self, forms: NameForms) -> list[tuple[float, NDArray[np.int64]]]:
+        """The weighted postings a query reads: its keys' postings, rarest first, within the budget."""
         total = max(1, len(self._names))
         posts: list[tuple[int, float, NDArray[np.int64]]] = []
         for key in self._query_keys(forms):
@@ -186,30 +291,50 @@ class NameIndex:
             # Token keys weigh more than a single trigram; rare keys more than common ones.
             w = (math.log(total / len(post)) + 1.0) * (1.0 if key[0] == "g" else 3.0)
             posts.append((len(post), w, post))
-        if not posts:
-            return np.zeros(0, dtype=np.int64)
         posts.sort(key=lambda p: p[0])
-        chosen: list[tuple[int, float, NDArray[np.int64]]] = []
+        chosen: list[tuple[float, NDArray[np.int64]]] = []
         budget = 0
         for size, w, post in posts:
             if chosen and (size > _MAX_POSTING or budget + size > _POSTING_BUDGET):
                 break
-            chosen.append((size, w, post[:_POSTING_BUDGET]))
+            chosen.append((w, post[:_POSTING_BUDGET]))
             budget += size
-        if len(chosen) == 1 and chosen[0][0] <= limit:
-            return chosen[0][2]
-        flat = np.concatenate([p for _, _, p in chosen])
-        per_id = np.repeat(np.asarray([w for _, w, _ in chosen]), [len(p) for _, _, p in chosen])
-        return self._top(flat, per_id, limit)
+        return chosen
 
-    @staticmethod
-    def _top(flat: NDArray[np.int64], w: NDArray[np.float64], limit: int) -> NDArray[np.int64]:
-        uniq, inv = np.unique(flat, return_inverse=True)
-        if len(uniq) <= limit:
-            return uniq
-        score = np.bincount(inv, weights=w)
-        best = np.argpartition(-score, limit)[:limit]
-        return uniq[best]
+    def _candidates(
+        self, forms: Sequence[NameForms], limit: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """``(query, name)`` candidate pairs of a batch: per query the ``limit`` names with the most key
+        weight in common (ties to the lower name id), listed by query then name id."""
+        n_names = max(1, len(self._names))
+        parts: list[NDArray[np.int64]] = []
+        weights: list[float] = []
+        owners: list[int] = []
+        for q, f in enumerate(forms):
+            if f.compact:
+                for w, post in self._chosen(f):
+                    parts.append(post)
+                    weights.append(w)
+                    owners.append(q)
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        sizes = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        pairs = np.repeat(np.asarray(owners, dtype=np.int64), sizes) * n_names + np.concatenate(parts)
+        uniq, inv = np.unique(pairs, return_inverse=True)  # sorted by query, then name id
+        uq, uid = np.divmod(uniq, n_names)
+        per_query = np.bincount(uq, minlength=len(forms))
+        crowded = per_query[uq] > limit
+        if not crowded.any():
+            return uq, uid
+        # Queries with more candidates than the limit keep the best-weighted ones (ties: lower id).
+        score = np.bincount(inv, weights=np.repeat(np.asarray(weights), sizes))
+        sub = np.flatnonzero(crowded)
+        order = sub[np.lexsort((uid[sub], -score[sub], uq[sub]))]
+        rank = np.arange(len(order)) - np.searchsorted(uq[order], uq[order])
+        keep = ~crowded
+        keep[order[rank < limit]] = True
+        return uq[keep], uid[keep]
 
     def search(
         self,
@@ -221,27 +346,58 @@ class NameIndex:
         limit: int = _CANDIDATES,
     ) -> list[NameHit]:
         """Names scoring at least ``min_score`` against ``name``, best first, one hit per node."""
-        forms = name_forms(name)
-        if not forms.compact:
-            return []
-        best: dict[str, NameHit] = {}
-        qa, qb = len(forms.sorted), len(forms.compact)
-        for i in self._candidates(forms, limit).tolist():
-            if lists_only and not self._is_list[i]:
-                continue
-            c_forms = self._forms[i]
-            # Both scores are normalised Indel similarities: at most 2 * shorter / (sum of lengths).
-            ca, cb = len(c_forms.sorted), len(c_forms.compact)
-            if 2 * min(qa, ca) < min_score * (qa + ca) and 2 * min(qb, cb) < min_score * (qb + cb):
-                continue
-            s = score_forms(forms, c_forms)
-            c = self._country[i]
-            if country and c and c != country:
-                s -= COUNTRY_PENALTY
-            if s < min_score:
-                continue
+        return self.search_many([name], [country], min_score=min_score, lists_only=lists_only, limit=limit)[0]
+
+    def search_many(
+        self,
+        names: Sequence[str],
+        countries: Sequence[str | None],
+        *,
+        min_score: float = REPORT_THRESHOLD,
+        lists_only: bool = False,
+        limit: int = _CANDIDATES,
+    ) -> list[list[NameHit]]:
+        """:meth:`search` for many names at once: candidates, filters and string scores of the whole batch
+        are computed with array operations (per name only its keys are read in Python)."""
+        if self._pending:
+            # Pack names added since the last search (only their keys' postings are rewritten).
+            self._freeze()
+        forms = [name_forms(n) for n in names]
+        out: list[list[NameHit]] = [[] for _ in names]
+        uq, uid = self._candidates(forms, limit)
+        if not len(uq):
+            return out
+        # Both scores are normalised Indel similarities: at most 2 * shorter / (sum of lengths), so a
+        # candidate whose lengths rule out min_score on both is dropped before any string comparison.
+        q_lens = np.asarray([(len(f.sorted), len(f.compact)) for f in forms], dtype=np.int64)
+        qa, qb = q_lens[uq, 0], q_lens[uq, 1]
+        la, lb = self._lens[uid, 0], self._lens[uid, 1]
+        keep = (2 * np.minimum(la, qa) >= min_score * (la + qa)) | (
+            2 * np.minimum(lb, qb) >= min_score * (lb + qb)
+        )
+        if lists_only:
+            keep &= self._list_flags[uid]
+        uq, uid = uq[keep], uid[keep]
+        q_sorted = np.asarray([f.sorted for f in forms], dtype=object)
+        q_compact = np.asarray([f.compact for f in forms], dtype=object)
+        # token_sort_ratio of two already sorted-and-joined word lists is their plain ratio.
+        a = process.cpdist(q_sorted[uq], self._sorted_arr[uid], scorer=fuzz.ratio, dtype=np.float64)
+        b = process.cpdist(q_compact[uq], self._compact_arr[uid], scorer=fuzz.ratio, dtype=np.float64)
+        score = np.maximum(a, b) / 100.0
+        q_country = np.asarray([self._country_code(c) for c in countries], dtype=np.int64)[uq]
+        c_country = self._ccode[uid]
+        score = np.where(
+            (q_country != -1) & (c_country != -1) & (q_country != c_country), score - COUNTRY_PENALTY, score
+        )
+        ok = score >= min_score
+        best: dict[tuple[int, str], NameHit] = {}
+        for q, i, s in zip(uq[ok].tolist(), uid[ok].tolist(), score[ok].tolist(), strict=True):
             node = self._owner[i]
-            hit = best.get(node)
+            hit = best.get((q, node))
             if hit is None or s > hit.score:
-                best[node] = NameHit(node, self._names[i], round(s, 4), self._is_list[i])
-        return sorted(best.values(), key=lambda h: (-h.score, h.node))
+                best[(q, node)] = NameHit(node, self._names[i], round(s, 4), self._is_list[i])
+        for (q, _), hit in best.items():
+            out[q].append(hit)
+        for hits in out:
+            hits.sort(key=lambda h: (-h.score, h.node))
+        return out

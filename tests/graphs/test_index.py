@@ -169,5 +169,8 @@ def test_lookup_caches_distinct_parties(small_index: PartyIndex) -> None:
     out = small_index.lookup(rows)
     assert len(out) == 51
     assert (out["entity_id"].iloc[:50] == "A").all()
-    assert len(small_index._cache) == 2
+    assert len(small_index._answers) == 2  # one answer per distinct party key
     assert np.isnan(out["age_days"].iloc[50])
+    again = small_index.lookup(rows.iloc[::-1].reset_index(drop=True))
+    assert len(small_index._answers) == 2
+    pd.testing.assert_frame_equal(again, out.iloc[::-1].reset_index(drop=True))
