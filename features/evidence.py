@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from features import contacts, reference, text
 from features.arrow import (
+    SMALL,
     Col,
     Vocabulary,
     bools,
@@ -134,8 +135,11 @@ def _days(column: Col) -> npt.NDArray[np.float64]:
 
 
 def _lookup_input(parties: pa.Table) -> pd.DataFrame:
-    # The lookup reads plain Python values: one object block, which pandas builds in one step and the
-    # lookup reads without converting Arrow-backed strings (``to_pandas`` costs ~1 ms for one party).
+    # Few parties (one shipment): one object block, which pandas builds in one step and the lookup
+    # reads without converting Arrow-backed strings (``to_pandas`` costs ~1 ms for one party). Many:
+    # ``to_pandas``, which keeps the strings in Arrow instead of making a Python object of each.
+    if parties.num_rows > SMALL:
+        return parties.select(list(LOOKUP_INPUT)).to_pandas(use_threads=False)
     block = np.empty((parties.num_rows, len(LOOKUP_INPUT)), dtype=object)
     for j, c in enumerate(LOOKUP_INPUT):
         block[:, j] = chunk(parties.column(c)).to_numpy(zero_copy_only=False)

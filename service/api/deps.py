@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
+from service.api.batcher import ScoreBatcher
 from service.auth import Permission, Principal, authenticate, hash_token, require
 from service.db import get_engine
 from service.errors import AuthenticationError, NotReadyError
@@ -18,6 +20,7 @@ from service.settings import Settings
 
 __all__ = [
     "ActorDep",
+    "BatcherDep",
     "KeyCache",
     "ReaderDep",
     "ScorerDep",
@@ -47,6 +50,20 @@ async def _scorer(request: Request) -> ScoringEngine:
         reason = getattr(request.app.state, "scorer_error", None) or "no model loaded"
         raise NotReadyError(f"scoring is not ready: {reason}")
     return scorer
+
+
+_BATCHER_LOCK = threading.Lock()
+
+
+async def _batcher(request: Request) -> ScoreBatcher:
+    # One batcher per scorer, made on first use (the scorer may load after start-up).
+    scorer = await _scorer(request)
+    state = request.app.state
+    with _BATCHER_LOCK:
+        batcher: ScoreBatcher | None = getattr(state, "batcher", None)
+        if batcher is None or batcher.scorer is not scorer:
+            batcher = state.batcher = ScoreBatcher(scorer, on_batch=state.metrics.score_batch.observe)
+    return batcher
 
 
 class KeyCache:
@@ -96,6 +113,7 @@ def _guard(permission: Permission) -> Callable[[Request], Coroutine[Any, Any, Pr
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session)]
 ScorerDep = Annotated[ScoringEngine, Depends(_scorer)]
+BatcherDep = Annotated[ScoreBatcher, Depends(_batcher)]
 ScorerKeyDep = Annotated[Principal, Depends(_guard(Permission.score))]
 ReaderDep = Annotated[Principal, Depends(_guard(Permission.read))]
 ActorDep = Annotated[Principal, Depends(_guard(Permission.act))]

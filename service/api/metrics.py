@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 __all__ = ["Metrics"]
 
 _BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
 
 
 class Metrics:
@@ -31,6 +32,12 @@ class Metrics:
             "catchall_scores",
             "Shipments scored and stored, by action.",
             ("action",),
+            registry=self.registry,
+        )
+        self.score_batch = Histogram(
+            "catchall_score_batch_shipments",
+            "Shipments per scoring pipeline call (concurrent requests are scored together).",
+            buckets=_BATCH_BUCKETS,
             registry=self.registry,
         )
         self.ready = Gauge(

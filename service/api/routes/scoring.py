@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from features.columns import shipments_to_table
 from features.schema import Shipment
 from service import cases, scores
-from service.api.deps import ReaderDep, ScorerDep, ScorerKeyDep, SessionDep
+from service.api.batcher import ScoreBatcher
+from service.api.deps import BatcherDep, ReaderDep, ScorerDep, ScorerKeyDep, SessionDep
 from service.api.routes import errors
 from service.api.schemas import (
     BatchRequest,
@@ -25,7 +25,6 @@ from service.api.schemas import (
     SlotError,
     ValidateResponse,
 )
-from service.scored import ScoringEngine
 from service.scores import StoredResult
 from service.tables import Score
 
@@ -68,9 +67,12 @@ def _write(session: Session, items: list[tuple[Any, dict[str, Any], str]], actor
 
 
 def submit(
-    *, session: Session, scorer: ScoringEngine, shipments: list[Shipment], actor: str
+    *, session: Session, batcher: ScoreBatcher, shipments: list[Shipment], actor: str
 ) -> list[StoredResult]:
-    """Score and store shipments (idempotent by shipment id) in one transaction; results in order."""
+    """Score and store shipments (idempotent by shipment id) in one transaction; results in order.
+
+    Scoring goes through ``batcher``, which shares one pipeline call among concurrent requests.
+    """
     digests = [scores.body_hash(s.model_dump(mode="json", exclude_unset=True)) for s in shipments]
     results: list[StoredResult | None] = [
         scores.lookup_submission(session=session, shipment_id=s.shipment_id, digest=d)
@@ -79,9 +81,10 @@ def submit(
     session.rollback()  # end the read so the write below starts a fresh transaction
     todo = [i for i, r in enumerate(results) if r is None]
     if todo:
-        batch = scorer.score_table(shipments_to_table(shipments[i] for i in todo))
+        scored = batcher.score([shipments[i] for i in todo])
         items = [
-            (batch.shipment(k), shipments[i].model_dump(mode="json"), digests[i]) for k, i in enumerate(todo)
+            (scored.batch.shipment(k), shipments[i].model_dump(mode="json"), digests[i])
+            for k, i in zip(scored.indices, todo, strict=True)
         ]
         try:
             written = _write(session, items, actor)
@@ -97,10 +100,10 @@ def submit(
 
 @router.post("/score", response_model=ScoreResponse, responses=_WRITE, summary="Score one shipment")
 def score(
-    shipment: Shipment, principal: ScorerKeyDep, scorer: ScorerDep, session: SessionDep, request: Request
+    shipment: Shipment, principal: ScorerKeyDep, batcher: BatcherDep, session: SessionDep, request: Request
 ) -> ScoreResponse:
     """Score a shipment, store the score and open a case when it needs review (idempotent by id)."""
-    (stored,) = submit(session=session, scorer=scorer, shipments=[shipment], actor=principal.name)
+    (stored,) = submit(session=session, batcher=batcher, shipments=[shipment], actor=principal.name)
     if not stored.replayed:
         request.app.state.metrics.scores.labels(stored.score.action).inc()
     return score_response(stored.score, stored.case_id)
@@ -108,7 +111,7 @@ def score(
 
 @router.post("/score/batch", response_model=BatchResponse, responses=_WRITE, summary="Score up to 1000")
 def score_batch(
-    body: BatchRequest, principal: ScorerKeyDep, scorer: ScorerDep, session: SessionDep, request: Request
+    body: BatchRequest, principal: ScorerKeyDep, batcher: BatcherDep, session: SessionDep, request: Request
 ) -> BatchResponse:
     """Score up to 1000 shipments; an invalid one fails only its own slot."""
     slots: list[ScoreResponse | SlotError | None] = [None] * len(body.shipments)
@@ -122,7 +125,9 @@ def score_batch(
             ]
             slots[i] = SlotError(shipment_id=raw.get("shipment_id"), error=ErrorBody(detail=detail))
     if valid:
-        stored = submit(session=session, scorer=scorer, shipments=[s for _, s in valid], actor=principal.name)
+        stored = submit(
+            session=session, batcher=batcher, shipments=[s for _, s in valid], actor=principal.name
+        )
         for (i, _), result in zip(valid, stored, strict=True):
             if not result.replayed:
                 request.app.state.metrics.scores.labels(result.score.action).inc()
