@@ -98,7 +98,7 @@ _ANSWERS_KEPT = 400_000  # distinct party keys whose answers are kept before the
 
 def _objects(column: pd.Series[Any]) -> list[Any]:
     """A column as Python objects with every kind of missing value (None, NaN, NA, NaT) as ``None``."""
-    values: list[Any] = column.astype(object).where(column.notna(), None).tolist()
+    values: list[Any] = column.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
     return values
 
 
@@ -256,7 +256,8 @@ class PartyIndex:
         cols = [_objects(parties[c]) if c in parties else [None] * n for c in LOOKUP_COLUMNS]
         keys: list[tuple[Any, ...]] = list(zip(*cols, strict=True))
         known = self._answer_rows
-        rows = np.fromiter((known.get(k, -1) for k in keys), dtype=np.int64, count=n)
+        get = known.get
+        rows = np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=n)
         missing = np.flatnonzero(rows < 0)
         if len(missing):
             fresh = list(dict.fromkeys(keys[i] for i in missing.tolist()))
