@@ -7,6 +7,7 @@ an office room number ("Room 1205", "1205室") is not a residence; an apartment 
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -15,7 +16,7 @@ import phonenumbers
 import pyarrow as pa
 
 from features import reference
-from features.arrow import Col, on_distinct, pc
+from features.arrow import SMALL, Col, chunk, on_distinct, pc
 from features.regex import Pattern
 
 __all__ = [
@@ -107,6 +108,25 @@ def _calling_prefixes() -> tuple[Col, Col]:
     return pa.array(keys, type=pa.string()), pa.array(values, type=pa.string())
 
 
+@cache
+def _calling_prefix_by_country() -> dict[str, str]:
+    keys, values = _calling_prefixes()
+    return dict(zip(keys.to_pylist(), values.to_pylist(), strict=True))
+
+
+_NOT_DIALLED = re.compile(r"[^0-9+]")
+_TRUNK_00 = re.compile(r"^00")
+
+
+def _mismatch_one(phone: str | None, expected: str | None) -> bool:
+    # One number in Python: the same steps as the column kernels below (keep digits and "+", a leading
+    # "00" is "+", then compare the calling code), for the few numbers of one shipment.
+    if phone is None or expected is None:
+        return False
+    digits = _TRUNK_00.sub("+", _NOT_DIALLED.sub("", phone), count=1)
+    return digits.startswith("+") and not digits.startswith(expected)
+
+
 def _international_digits(phones: Col) -> Col:
     digits = pc.replace_substring_regex(phones, pattern=r"[^0-9+]", replacement="")
     return pc.replace_substring_regex(digits, pattern=r"^00", replacement="+")
@@ -119,6 +139,14 @@ def phone_country_mismatch(phones: Col, countries: Col) -> npt.NDArray[np.bool_]
     (False): the national format carries no country. Calling codes are prefix-free, so comparing the
     first one to three digits with the expected code is exact.
     """
+    if len(phones) <= SMALL:  # a few parties: plain Python beats a dozen kernel calls
+        prefix = _calling_prefix_by_country()
+        pairs = zip(chunk(phones).to_pylist(), chunk(countries).to_pylist(), strict=True)
+        return np.fromiter(
+            (_mismatch_one(p, prefix.get(c) if c is not None else None) for p, c in pairs),
+            dtype=np.bool_,
+            count=len(phones),
+        )
     digits = on_distinct(phones, _international_digits)
     international = _bools(pc.starts_with(digits, "+"))
     keys, values = _calling_prefixes()

@@ -21,7 +21,7 @@ class Groups:
         self._order = np.argsort(ship, kind="stable")
         sorted_ship = ship[self._order]
         if len(sorted_ship):
-            self._starts = np.flatnonzero(np.r_[True, sorted_ship[1:] != sorted_ship[:-1]])
+            self._starts = np.flatnonzero(np.concatenate(([True], sorted_ship[1:] != sorted_ship[:-1])))
         else:
             self._starts = np.zeros(0, dtype=np.int64)
         self._keys = sorted_ship[self._starts]

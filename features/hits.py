@@ -45,7 +45,7 @@ def _distinct(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     keys = np.sort(keys, kind="stable")
     if len(keys) == 0:
         return keys
-    return keys[np.r_[True, keys[1:] != keys[:-1]]]
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
 
 
 @cache
