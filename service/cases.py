@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -70,12 +70,18 @@ def _kind_for(action: str, audit: bool) -> str | None:
     return "audit" if audit else None
 
 
+# Built once with a bound parameter (scoring asks this for every score), run as Core on the session's
+# connection: the ORM's per-statement overhead is most of the cost of such a small query.
+_OPEN_CASE = select(_TABLE.c.id).where(
+    _TABLE.c.shipment_id == bindparam("shipment_id"), _TABLE.c.status != "closed"
+)
+
+
 def _open_case_id(session: Session, shipment_id: str) -> str | None:
-    stmt = select(ReviewCase.id).where(
-        ReviewCase.shipment_id == shipment_id,
-        ReviewCase.status != "closed",
+    found: str | None = (
+        session.connection().execute(_OPEN_CASE, {"shipment_id": shipment_id}).scalar_one_or_none()
     )
-    return session.execute(stmt).scalar_one_or_none()
+    return found
 
 
 def _new_case(session: Session, score: Score, kind: str, actor: str, data: dict[str, Any]) -> ReviewCase:
