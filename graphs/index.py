@@ -276,7 +276,7 @@ class PartyIndex:
         from the node-feature table in one go."""
         m = len(keys)
         out = {
-            c: np.full(m, None) if t == object else np.zeros(m, dtype=t) for c, t in _ANSWER_DTYPES.items()
+            c: np.full(m, None) if t.kind == "O" else np.zeros(m, dtype=t) for c, t in _ANSWER_DTYPES.items()
         }
         out["hops_to_listed"][:] = UNREACHABLE
         out["age_days"][:] = np.nan
@@ -453,8 +453,9 @@ class PartyIndex:
         first_rows = pd.Series(np.arange(len(parties))).groupby(keys).first().to_numpy()
         node_of_key: list[str] = []
         touched: list[str] = []
+        columns = {str(c): parties[c].tolist() for c in parties.columns}  # rows read as dicts, not iloc
         for r in first_rows.tolist():
-            fields = parties.iloc[r].to_dict()
+            fields = {c: values[r] for c, values in columns.items()}
             node, t = self._party_node(fields, fields.get("declared_on"))
             node_of_key.append(node)
             touched += t

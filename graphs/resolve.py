@@ -170,6 +170,9 @@ class Resolver:
         self._nodes: dict[str, dict[str, Any]] = G._node  # type: ignore[attr-defined]
         self._pred: dict[str, dict[str, Any]] = G._pred  # type: ignore[attr-defined]
         self.exact_names = exact_names
+        # Holders per identifier node, kept only while a batch resolves (the graph does not change then;
+        # registered-agent addresses with thousands of holders recur across a batch's parties).
+        self._batch_holders: dict[str, list[str]] | None = None
         self.lists = lists if lists is not None else self.index_graph(G, kind="list")
         self._entities: NameIndex | None = None
         # Name searches repeat (one name, many addresses): results cached per (name, country).
@@ -220,7 +223,11 @@ class Resolver:
         fuzzy = [p for p in parties if not self.exact_names or len(self._perfect_entities(p)) != 1]
         if fuzzy:
             self._search_many("entity", fuzzy, CORROBORATED_NAME)
-        return [self.resolve(p) for p in parties]
+        self._batch_holders = {}
+        try:
+            return [self.resolve(p) for p in parties]
+        finally:
+            self._batch_holders = None
 
     def _perfect_entities(self, party: Party) -> list[str]:
         """The entities (list entries standing for theirs) with a name scoring exactly 1.0 against the
@@ -265,8 +272,16 @@ class Resolver:
         return node
 
     def _holders(self, id_node: str) -> list[str]:
+        cache = self._batch_holders
+        if cache is not None:
+            found = cache.get(id_node)
+            if found is not None:
+                return found
         nodes = self._nodes
-        return [u for u in self._pred[id_node] if nodes[u].get("kind") != "identifier"]
+        out = [u for u in self._pred[id_node] if nodes[u].get("kind") != "identifier"]
+        if cache is not None:
+            cache[id_node] = out
+        return out
 
     def _name_score(self, party: Party, node: str) -> float:
         d = self._nodes[node]
@@ -370,12 +385,13 @@ class Resolver:
         """The holder of one of the party's identifiers whose name best agrees (``scores`` known, small
         holder sets scored here when ``score_small``)."""
         best: tuple[float, str] | None = None
+        scores = dict(scores)  # holders scored here are remembered: an entity holds several identifiers
         for i in existing:
             small = score_small and len(holders[i]) <= _SCORE_HOLDERS
             for u in holders[i]:
                 s = scores.get(u)
                 if s is None and small:
-                    s = self._name_score(party, u)
+                    s = scores[u] = self._name_score(party, u)
                 if s is not None and s >= CORROBORATED_NAME and (best is None or (s, u) > best):
                     best = (s, u)
         return None if best is None else best[1]

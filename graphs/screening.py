@@ -242,26 +242,34 @@ class NameIndex:
                 out[self._owner[i]] = None
         return list(out)
 
-    def _known(self, key: str) -> bool:
-        return key in self._frozen or key in self._postings
-
-    def _query_keys(self, forms: NameForms) -> list[str]:
-        """Token keys, plus trigrams only of the tokens the index does not know (typos, other spellings,
-        words split differently): far fewer keys than a name's full key set, same recall."""
-        keys: list[str] = [
-            f"r:{t}" for t in dict.fromkeys(forms.tokens) if 2 <= len(t) <= 6 and self._known(f"r:{t}")
-        ]
+    def _query_postings(self, forms: NameForms) -> list[tuple[float, NDArray[np.int64]]]:
+        """Postings of the query's token keys, plus of the trigrams of the tokens the index does not know
+        (typos, other spellings, words split differently): far fewer keys than a name's full key set,
+        same recall. Returns ``(key weight factor, posting)``: token keys weigh more than a single trigram.
+        Reads the frozen postings only (a search packs recent names first)."""
+        frozen = self._frozen
+        out: list[tuple[float, NDArray[np.int64]]] = []
+        for t in dict.fromkeys(forms.tokens):
+            if 2 <= len(t) <= 6:
+                post = frozen.get(f"r:{t}")
+                if post is not None:
+                    out.append((3.0, post))
+        known = bool(out)
         unknown: list[str] = []
         for sk in dict.fromkeys(forms.skeletons):
-            key = f"t:{sk}"
-            if len(sk) >= 2 and self._known(key):
-                keys.append(key)
+            post = frozen.get(f"t:{sk}") if len(sk) >= 2 else None
+            if post is not None:
+                out.append((3.0, post))
+                known = True
             else:
                 unknown.append(sk)
-        if unknown or not keys:
-            text = "".join(unknown) if keys else forms.compact
-            keys.extend(dict.fromkeys(f"g:{text[i : i + 3]}" for i in range(max(0, len(text) - 2))))
-        return keys
+        if unknown or not known:
+            text = "".join(unknown) if known else forms.compact
+            for gram in dict.fromkeys(text[i : i + 3] for i in range(max(0, len(text) - 2))):
+                post = frozen.get(f"g:{gram}")
+                if post is not None:
+                    out.append((1.0, post))
+        return out
 
     def _freeze(self) -> None:
         """Pack the recent postings into the sorted arrays (bulk loads end up as arrays)."""
@@ -272,32 +280,18 @@ class NameIndex:
         self._postings = {}
         self._pending = 0
 
-    def _posting(self, key: str) -> NDArray[np.int64] | None:
-        frozen = self._frozen.get(key)
-        recent = self._postings.get(key)
-        if recent is None:
-            return frozen
-        arr = np.asarray(recent, dtype=np.int64)
-        return arr if frozen is None else np.concatenate([frozen, arr])
-
     def _chosen(self, forms: NameForms) -> list[tuple[float, NDArray[np.int64]]]:
         """The weighted postings a query reads: its keys' postings, rarest first, within the budget."""
         total = max(1, len(self._names))
-        posts: list[tuple[int, float, NDArray[np.int64]]] = []
-        for key in self._query_keys(forms):
-            post = self._posting(key)
-            if post is None or not len(post):
-                continue
-            # Token keys weigh more than a single trigram; rare keys more than common ones.
-            w = (math.log(total / len(post)) + 1.0) * (1.0 if key[0] == "g" else 3.0)
-            posts.append((len(post), w, post))
-        posts.sort(key=lambda p: p[0])
+        posts = sorted(self._query_postings(forms), key=lambda p: len(p[1]))
         chosen: list[tuple[float, NDArray[np.int64]]] = []
         budget = 0
-        for size, w, post in posts:
+        for factor, post in posts:
+            size = len(post)
             if chosen and (size > _MAX_POSTING or budget + size > _POSTING_BUDGET):
                 break
-            chosen.append((w, post[:_POSTING_BUDGET]))
+            # Rare keys weigh more than common ones.
+            chosen.append(((math.log(total / size) + 1.0) * factor, post[:_POSTING_BUDGET]))
             budget += size
         return chosen
 
@@ -329,8 +323,9 @@ class NameIndex:
             return uq, uid
         # Queries with more candidates than the limit keep the best-weighted ones (ties: lower id).
         score = np.bincount(inv, weights=np.repeat(np.asarray(weights), sizes))
-        sub = np.flatnonzero(crowded)
-        order = sub[np.lexsort((uid[sub], -score[sub], uq[sub]))]
+        sub = np.flatnonzero(crowded)  # ascending by (query, id): stable sorts keep ids ascending in ties
+        by_score = sub[np.argsort(-score[sub], kind="stable")]
+        order = by_score[np.argsort(uq[by_score], kind="stable")]
         rank = np.arange(len(order)) - np.searchsorted(uq[order], uq[order])
         keep = ~crowded
         keep[order[rank < limit]] = True
@@ -345,8 +340,49 @@ class NameIndex:
         lists_only: bool = False,
         limit: int = _CANDIDATES,
     ) -> list[NameHit]:
-        """Names scoring at least ``min_score`` against ``name``, best first, one hit per node."""
-        return self.search_many([name], [country], min_score=min_score, lists_only=lists_only, limit=limit)[0]
+        """Names scoring at least ``min_score`` against ``name``, best first, one hit per node.
+
+        The same answer as :meth:`search_many` for one name, with the few candidates scored in a loop
+        (a batch's array operations cost more than they save for one name).
+        """
+        if self._pending:
+            self._freeze()
+        forms = name_forms(name)
+        chosen = self._chosen(forms) if forms.compact else []
+        if not chosen:
+            return []
+        if len(chosen) == 1 and len(chosen[0][1]) <= limit:
+            cands = chosen[0][1]  # one posting: ascending ids, each once
+        else:
+            uniq, inv = np.unique(np.concatenate([p for _, p in chosen]), return_inverse=True)
+            cands = uniq
+            if len(uniq) > limit:
+                w = np.repeat(np.asarray([w for w, _ in chosen]), [len(p) for _, p in chosen])
+                score = np.bincount(inv, weights=w)
+                cands = np.sort(uniq[np.lexsort((uniq, -score))[:limit]])
+        qa, qb = len(forms.sorted), len(forms.compact)
+        q_sorted, q_compact = forms.sorted, forms.compact
+        ratio = fuzz.ratio
+        best: dict[str, NameHit] = {}
+        for i in cands.tolist():
+            if lists_only and not self._is_list[i]:
+                continue
+            c_forms = self._forms[i]
+            # Both scores are normalised Indel similarities: at most 2 * shorter / (sum of lengths).
+            ca, cb = len(c_forms.sorted), len(c_forms.compact)
+            if 2 * min(qa, ca) < min_score * (qa + ca) and 2 * min(qb, cb) < min_score * (qb + cb):
+                continue
+            s = max(ratio(q_sorted, c_forms.sorted), ratio(q_compact, c_forms.compact)) / 100.0
+            c = self._country[i]
+            if country and c and c != country:
+                s -= COUNTRY_PENALTY
+            if s < min_score:
+                continue
+            node = self._owner[i]
+            hit = best.get(node)
+            if hit is None or s > hit.score:
+                best[node] = NameHit(node, self._names[i], round(s, 4), self._is_list[i])
+        return sorted(best.values(), key=lambda h: (-h.score, h.node))
 
     def search_many(
         self,

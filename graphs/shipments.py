@@ -8,6 +8,7 @@ consignee, dated by ``declared_at``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -119,9 +120,13 @@ def trade_pairs(parties: pd.DataFrame, entity_ids: pd.Series) -> pd.DataFrame:
     edges = edges[edges["src"] != edges["dst"]]
     if edges.empty:
         return pd.DataFrame(columns=["src", "dst", "count", "first_date", "last_date"])
+    # Dates as ordinals (NaN unknown): the groupby min/max then run compiled, not per group in Python.
+    edges = edges.assign(day=[math.nan if d is None else float(d.toordinal()) for d in edges["day"].tolist()])
     g = edges.groupby(["src", "dst"], sort=True)["day"]
     out = g.agg(["size", "min", "max"]).reset_index()
     out.columns = ["src", "dst", "count", "first_date", "last_date"]
+    for column in ("first_date", "last_date"):
+        out[column] = [None if math.isnan(d) else date.fromordinal(int(d)) for d in out[column].tolist()]
     return out
 
 
