@@ -1,15 +1,24 @@
-"""Batch rescoring benchmark: ``python -m bench rescore [--rows N] [--home DIR]``.
+"""Batch rescoring benchmark: ``python -m bench rescore [--quick] [--home DIR] [--rows N]``.
 
-Measured side by side in one run, on a home with a generated world and a trained model (built in a
-temporary directory unless ``--home`` names a prepared one):
+Home: ``--home`` names a prepared ``CATCHALL_HOME`` (world loaded, graph snapshot, ``models/current``);
+without it the default home is built in a scratch directory exactly as ``make run`` builds it
+(``service.bootstrap.prepare_home``: the default world, seed 1, 200,000 shipments, its graph and model;
+about 3 minutes on a quiet machine; ``--quick`` builds a world of 20,000 shipments instead).
 
-* ``catchall rescore`` (local engine, Parquet in and out, top-3 exact reasons for every row) on
-  ``--rows`` shipments (default 1 M) and on ``--small`` (default 200 k): rows/s and peak RSS of each;
-* the same Scorer batch (``score_table`` on 20 k rows) vs one row at a time (``--single`` rows): ratio;
-* the Dask engine with 1 and 2 LocalCluster workers on ``--dask-rows`` shipments.
+Input: a rescoring of history. The world's own shipments (every party one the graph knows) repeated
+with fresh ids (``ID.rK``) up to ``--rows``, Parquet (zstd); output Parquet with the top three exact
+reasons of every row. Measured side by side in one run, each a fresh process:
 
-The inputs are the world's shipments repeated with fresh ids (``ID.rK``), so every party is one the
-graph knows, as in a real rescoring of history.
+* ``catchall rescore`` (local engine: one worker process per core, at most 2, forked after loading)
+  on ``--small`` (default 200 k) and ``--rows`` (default 1 M) rows: rows/s, CPU seconds of all the
+  processes, peak RSS summed over all processes (shared pages of forked workers counted in each, an
+  overcount) and peak PSS summed (shared pages split between the processes: the real footprint);
+* the local engine in one process on ``--small`` rows;
+* ``--engine dask`` with 1 and 2 LocalCluster workers on ``--dask-rows`` rows;
+* ``Scorer.score_table`` on a 20 k batch vs the same scorer one row at a time (``--single`` rows).
+
+"run s" is the time the command reports for the run itself (input to assembled output), without
+process start and loading the model and graph; "wall s" includes them.
 """
 
 from __future__ import annotations
@@ -32,17 +41,21 @@ import pyarrow.parquet as pq
 
 __all__ = ["main"]
 
+_QUICK = {"world_shipments": 20_000, "rows": 100_000, "small": 20_000, "dask_rows": 60_000, "single": 200}
+
 
 @dataclass
 class Run:
-    """One timed ``catchall rescore`` subprocess."""
+    """One timed rescore subprocess."""
 
     label: str
     rows: int
     wall: float
     inner: float  # seconds reported by the run itself (model/graph loading excluded)
-    peak_rss: int
     cpu: float  # user + system CPU seconds of the command and every process it started
+    peak_rss: int  # bytes, summed over the process tree
+    peak_pss: int  # bytes, summed over the process tree (0 when the kernel does not report PSS)
+    processes: int  # largest number of processes seen at once
 
     @property
     def rate(self) -> float:
@@ -50,27 +63,32 @@ class Run:
         return self.rows / self.inner if self.inner else 0.0
 
 
-def _cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", "from service.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+def _cli_args(args: list[str]) -> list[str]:
+    return [sys.executable, "-c", "from service.cli import main; main()", *args]
+
+
+def _prepare_home(home: Path, shipments: int) -> None:
+    """The default home (as ``make run`` builds it) with ``shipments`` shipments in its world."""
+    if (home / "models" / "current" / "manifest.json").exists():
+        return
+    code = (
+        "from service.bootstrap import prepare_home; from service.settings import get_settings; "
+        "prepare_home(get_settings(), say=print)"
     )
-    if done.returncode not in (0, 3):
-        raise SystemExit(f"catchall {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return done.stdout
+    env = {**os.environ, "CATCHALL_HOME": str(home), "CATCHALL_DEFAULT_SHIPMENTS": str(shipments)}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    print(f"home prepared in {time.perf_counter() - started:.0f} s: {home}")  # noqa: T201
 
 
-def _prepare_home(home: Path, shipments: int, env: dict[str, str]) -> None:
-    world = home / "worlds" / "current"
-    model = home / "models" / "current"
-    if not (world / "shipments.parquet").exists():
-        _cli(["world", "generate", "--out", str(world), "--shipments", str(shipments), "--seed", "1"], env)
-        _cli(["world", "load", str(world)], env)
-    if not model.exists():
-        _cli(["train", "--world", str(world), "--out", str(model), "--seed", "1"], env)
+def _world_shipments(home: Path) -> Path:
+    found = sorted((home / "worlds").glob("*/shipments.parquet"))
+    current = home / "worlds" / "current" / "shipments.parquet"
+    if current.exists():
+        return current
+    if not found:
+        raise SystemExit(f"no world under {home / 'worlds'}")
+    return found[0]
 
 
 def _make_input(source: Path, rows: int, target: Path) -> None:
@@ -91,24 +109,31 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed(label: str, rows: int, args: list[str], env: dict[str, str]) -> Run:
+def _memory(tree: list[Any]) -> tuple[int, int]:
+    rss = pss = 0
+    for p in tree:
+        try:
+            info = p.memory_full_info()
+        except (psutil.Error, OSError):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", 0)
+    return rss, pss
+
+
+def _timed(label: str, rows: int, command: list[str], env: dict[str, str]) -> Run:
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    process = psutil.Popen(
-        [sys.executable, "-c", "from service.cli import main; main()", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0
+    process = psutil.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_rss = peak_pss = most = 0
     while process.poll() is None:
         try:
             tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
         except psutil.Error:
-            pass
-        time.sleep(0.05)
+            continue
+        rss, pss = _memory(tree)
+        peak_rss, peak_pss, most = max(peak_rss, rss), max(peak_pss, pss), max(most, len(tree))
+        time.sleep(0.2)
     out, err = process.communicate()
     wall = time.perf_counter() - started
     if process.returncode not in (0, 3):
@@ -116,26 +141,28 @@ def _timed(label: str, rows: int, args: list[str], env: dict[str, str]) -> Run:
     found = re.search(r"; ([0-9.]+) s, ", out)
     inner = float(found.group(1)) if found else wall
     cpu = _children_cpu() - cpu_before
-    return Run(label=label, rows=rows, wall=wall, inner=inner, peak_rss=peak, cpu=cpu)
+    return Run(label, rows, wall, inner, cpu, peak_rss, peak_pss, most)
 
 
-# Where one chunk's time goes: (label, module path suffix, function name) read from the profile.
-_STAGES = (
-    ("validate (rescore)", "service/rescore/validate.py", "validate_chunk"),
-    ("features: party lookup (graph)", "graphs/index.py", "lookup"),
-    ("features: whole pipeline", "features/pipeline.py", "build_features"),
-    ("exact SHAP (bundle.explain)", "models/bundle.py", "explain"),
-    ("reasons in words (top_reasons)", "models/bundle.py", "top_reasons"),
-    ("action policy", "service/policy.py", "apply_policy"),
-    ("graph context (Scorer)", "service/scoring.py", "_graph_context"),
-    ("Scorer.score_table total", "service/scoring.py", "score_table"),
-    ("output rows (rescore)", "service/rescore/output.py", "scored_to_table"),
-)
+def _one_process(source: Path, out: Path) -> None:
+    """The local engine in this one process (``--one-process``): the comparison without forking."""
+    from service.rescore.engine import RescoreJob, local_runner, run_rescore
+    from service.rescore.loading import load_scorer
+    from service.settings import get_settings
+
+    settings = get_settings()
+    model_dir = settings.models_dir / "current"
+    scorer = load_scorer(model_dir, settings)
+    job = RescoreJob(input=source, output=out, model_dir=model_dir, settings=settings)
+    runner = local_runner(scorer, None, processes=1)
+    summary = run_rescore(
+        job, runner=runner, model_version=scorer.model_version, data_version=scorer.data_version
+    )
+    print(summary.line())  # noqa: T201
 
 
 def _scorer(home: Path) -> Any:
     os.environ["CATCHALL_HOME"] = str(home)
-    os.environ["CATCHALL_DATABASE_URL"] = f"sqlite:///{home / 'catchall.db'}"
     from service.rescore.loading import load_scorer
     from service.settings import get_settings
 
@@ -144,106 +171,103 @@ def _scorer(home: Path) -> Any:
     return load_scorer(settings.models_dir / "current", settings)
 
 
-def _one_by_one(scorer: Any, source: Path, single: int) -> tuple[float, float]:
-    """Rows/s of Scorer.score_table on 20 k rows at once vs on ``single`` rows one at a time."""
+def _one_by_one(scorer: Any, source: Path, single: int) -> tuple[float, float, float, float]:
+    """Rows/s and rows per CPU-s of ``score_table`` on 20 k rows at once vs ``single`` rows one at a time."""
     table = pq.read_table(source).slice(0, 20_000)
-    scorer.score_table(table)  # warm the party cache and the JIT: both runs then see the same state
-    started = time.perf_counter()
+    scorer.score_table(table)  # warm the party answers and the JIT: both runs then see the same state
+    started, cpu = time.perf_counter(), time.process_time()
     scorer.score_table(table)
-    batch_rate = table.num_rows / (time.perf_counter() - started)
-    started = time.perf_counter()
+    batch = (table.num_rows / (time.perf_counter() - started), table.num_rows / (time.process_time() - cpu))
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(single):
         scorer.score_table(table.slice(i, 1))
-    single_rate = single / (time.perf_counter() - started)
-    return batch_rate, single_rate
+    one = (single / (time.perf_counter() - started), single / (time.process_time() - cpu))
+    return batch[0], batch[1], one[0], one[1]
 
 
-def _profile(scorer: Any, source: Path) -> list[tuple[str, float]]:
-    """Seconds per stage of one 20 k-row chunk through the rescore worker (cProfile, cumulative)."""
-    import cProfile
-    import pstats
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench rescore")
+    parser.add_argument("--home", type=Path, help="prepared CATCHALL_HOME (world loaded, models/current)")
+    parser.add_argument("--quick", action="store_true", help="small world and inputs (a few minutes)")
+    parser.add_argument("--world-shipments", type=int, default=200_000, help="world size of a new home")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=200_000)
+    parser.add_argument("--dask-rows", type=int, default=400_000)
+    parser.add_argument("--single", type=int, default=1_000)
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--one-process", nargs=2, type=Path, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        for key, value in _QUICK.items():
+            if parser.get_default(key) == getattr(args, key):
+                setattr(args, key, value)
+    return args
 
-    from service.rescore.inputs import RawChunk
-    from service.rescore.worker import process_chunk
 
-    chunk = RawChunk(index=0, first_line=1, table=pq.read_table(source).slice(0, 20_000))
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    profiler.runcall(process_chunk, chunk, scorer)
-    total = time.perf_counter() - started
-    profiled: Any = pstats.Stats(profiler)
-    stats = profiled.stats
-    found = []
-    for label, path, name in _STAGES:
-        seconds = sum(v[3] for (file, _, func), v in stats.items() if file.endswith(path) and func == name)
-        found.append((label, seconds))
-    found.append(("process_chunk total (profiled)", total))
-    return found
+def _print(runs: list[Run], args: argparse.Namespace, ratios: tuple[float, float, float, float]) -> None:
+    header = (
+        f"{'run':<26} {'rows':>10} {'wall s':>7} {'run s':>7} {'rows/s':>8} {'CPU s':>7} {'rows/CPU-s':>10}"
+    )
+    print(f"{header} {'RSS MB':>7} {'PSS MB':>7} {'procs':>5}")  # noqa: T201
+    for r in runs:
+        print(  # noqa: T201
+            f"{r.label:<26} {r.rows:>10,} {r.wall:>7.1f} {r.inner:>7.1f} {r.rate:>8,.0f} {r.cpu:>7.1f} "
+            f"{r.rows / r.cpu:>10,.0f} {r.peak_rss / 2**20:>7,.0f} {r.peak_pss / 2**20:>7,.0f} "
+            f"{r.processes:>5}"
+        )
+    local = {r.label: r for r in runs}
+    small, big = local[f"local {args.small:,}"], local[f"local {args.rows:,}"]
+    print(  # noqa: T201
+        f"peak memory {args.rows:,} / {args.small:,} rows (local): RSS {big.peak_rss / small.peak_rss:.2f}, "
+        f"PSS {big.peak_pss / max(small.peak_pss, 1):.2f} (target <= 1.20)"
+    )
+    batch, batch_cpu, one, one_cpu = ratios
+    print(  # noqa: T201
+        f"Scorer.score_table, 20,000 rows at once: {batch:,.0f} rows/s ({batch_cpu:,.0f} per CPU-s); "
+        f"one by one ({args.single:,} rows): {one:,.2f} rows/s ({one_cpu:,.2f} per CPU-s); "
+        f"ratio {batch / one:.0f} "
+        f"(target >= 20); end-to-end local {args.rows:,} vs one by one: {big.rate / one:.0f}x"
+    )
+    dask = [r for r in runs if r.label.startswith("dask")]
+    if len(dask) == 2:
+        print(f"dask 2 workers / 1 worker throughput: {dask[1].rate / dask[0].rate:.2f}")  # noqa: T201
 
 
 def main(argv: list[str]) -> int:
     """Run the benchmark and print its table."""
-    parser = argparse.ArgumentParser(prog="python -m bench rescore")
-    parser.add_argument("--home", type=Path, help="prepared CATCHALL_HOME (world loaded, models/current)")
-    parser.add_argument("--world-shipments", type=int, default=20_000)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=200_000)
-    parser.add_argument("--dask-rows", type=int, default=200_000)
-    parser.add_argument("--single", type=int, default=1_000)
-    parser.add_argument("--skip-dask", action="store_true")
-    args = parser.parse_args(argv)
+    args = _arguments(argv)
+    if args.one_process:
+        _one_process(*args.one_process)
+        return 0
     scratch = Path(tempfile.mkdtemp(prefix="bench-rescore-"))
     home = args.home or scratch / "home"
+    _prepare_home(home, args.world_shipments)
     env = {**os.environ, "CATCHALL_HOME": str(home), "CATCHALL_LOG_LEVEL": "WARNING"}
-    _prepare_home(home, args.world_shipments, env)
-    source = home / "worlds" / "current" / "shipments.parquet"
+    source = _world_shipments(home)
     inputs = {}
     for rows in sorted({args.rows, args.small, args.dask_rows}):
         inputs[rows] = scratch / f"in-{rows}.parquet"
         _make_input(source, rows, inputs[rows])
+    world_rows = pq.read_metadata(source).num_rows
+    print(f"load average at start: {os.getloadavg()}; world {source} ({world_rows:,} rows)")  # noqa: T201
     runs = []
     for rows in (args.small, args.rows):
         out = scratch / f"out-{rows}.parquet"
-        runs.append(
-            _timed(f"local {rows:,}", rows, ["rescore", str(inputs[rows]), "--out", str(out), "-q"], env)
-        )
+        command = _cli_args(["rescore", str(inputs[rows]), "--out", str(out), "-q"])
+        runs.append(_timed(f"local {rows:,}", rows, command, env))
+    one = [sys.executable, "-m", "bench", "rescore", "--one-process", str(inputs[args.small])]
+    runs.append(
+        _timed(f"local 1 process {args.small:,}", args.small, [*one, str(scratch / "one.parquet")], env)
+    )
     if not args.skip_dask:
         for workers in (1, 2):
             out = scratch / f"dask-{workers}.parquet"
-            cmd = ["rescore", str(inputs[args.dask_rows]), "--out", str(out), "-q", "--engine", "dask"]
-            runs.append(
-                _timed(
-                    f"dask {workers}w {args.dask_rows:,}",
-                    args.dask_rows,
-                    [*cmd, "--workers", str(workers)],
-                    env,
-                )
+            command = _cli_args(
+                ["rescore", str(inputs[args.dask_rows]), "--out", str(out), "-q", "--engine", "dask"]
             )
-    scorer = _scorer(home)
-    batch_rate, single_rate = _one_by_one(scorer, inputs[args.small], args.single)
-    stages = _profile(scorer, inputs[args.small])
-    header = (
-        f"{'run':<22} {'rows':>10} {'wall s':>8} {'run s':>8} {'rows/s':>10} {'CPU s':>8} {'rows/CPU-s':>10}"
-    )
-    print(f"{header} {'peak RSS MB':>12}")  # noqa: T201
-    for run in runs:
-        print(  # noqa: T201
-            f"{run.label:<22} {run.rows:>10,} {run.wall:>8.1f} {run.inner:>8.1f} {run.rate:>10,.0f} "
-            f"{run.cpu:>8.1f} {run.rows / run.cpu:>10,.0f} {run.peak_rss / 2**20:>12,.0f}"
-        )
-    local = {r.rows: r for r in runs if r.label.startswith("local")}
-    rss_ratio = local[args.rows].peak_rss / local[args.small].peak_rss
-    print(f"peak RSS {args.rows:,} / {args.small:,}: {rss_ratio:.2f} (target <= 1.20)")  # noqa: T201
-    print(  # noqa: T201
-        f"Scorer.score_table batch of 20,000: {batch_rate:,.0f} rows/s; one by one ({args.single:,} rows): "
-        f"{single_rate:,.0f} rows/s; ratio {batch_rate / single_rate:.1f} (target >= 20); "
-        f"end-to-end local {local[args.rows].rate / single_rate:.1f}x one by one"
-    )
-    print("where one 20,000-row chunk's time goes (cProfile, cumulative seconds; stages nest):")  # noqa: T201
-    total = stages[-1][1]
-    for label, seconds in stages:
-        print(f"  {label:<34} {seconds:>7.2f} s  {100 * seconds / total:>5.1f} %")  # noqa: T201
-    dask = [r for r in runs if r.label.startswith("dask")]
-    if len(dask) == 2:
-        print(f"dask 2 workers / 1 worker throughput: {dask[1].rate / dask[0].rate:.2f}")  # noqa: T201
+            label = f"dask {workers}w {args.dask_rows:,}"
+            runs.append(_timed(label, args.dask_rows, [*command, "--workers", str(workers)], env))
+    ratios = _one_by_one(_scorer(home), inputs[args.small], args.single)
+    print(f"load average at end: {os.getloadavg()}")  # noqa: T201
+    _print(runs, args, ratios)
     return 0

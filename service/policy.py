@@ -141,14 +141,19 @@ def apply_policy(inp: PolicyInput, *, review_threshold: float, audit_rate: float
     n = len(inp.shipment_ids)
     actions: list[str] = []
     rules: list[list[Rule]] = []
+    # Few distinct (destination, consignee type, end-user type) triples in a batch: decide each once.
+    embargoes: dict[tuple[str | None, str | None, str | None], Rule | None] = {}
     for i in range(n):
         fired: list[Rule] = []
-        screen = _screening_rule(inp.screening[i])
+        matches = inp.screening[i]
+        screen = _screening_rule(matches) if matches else None
         if screen is not None:
             fired.append(screen)
-        embargo = _embargo_rule(
-            inp.destination[i], inp.consignee_business_type[i], inp.end_user_business_type[i]
-        )
+        key = (inp.destination[i], inp.consignee_business_type[i], inp.end_user_business_type[i])
+        if key in embargoes:
+            embargo = embargoes[key]
+        else:
+            embargo = embargoes[key] = _embargo_rule(*key)
         if embargo is not None:
             fired.append(embargo)
         if bool(inp.end_use_weapons[i]):

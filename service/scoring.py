@@ -23,9 +23,10 @@ from features.spec import FEATURE_INDEX
 from graphs.index import PartyIndex
 from graphs.neighbourhood import describe_node
 from models.bundle import ModelBundle
+from models.reasons import ReasonWords, rank_reasons
 from service.errors import InvalidRequestError, NotFoundError
 from service.policy import STRONG_MATCH_SCORE, PolicyInput, apply_policy
-from service.scored import ScoredBatch, ScoredShipment
+from service.scored import HitRows, LazyRows, ScoredBatch, ScoredShipment
 from service.settings import Settings
 
 __all__ = ["CONTEXT_MAX_HOPS", "REASONS", "Scorer"]
@@ -118,6 +119,8 @@ class Scorer:
         self.settings = settings
         self._data_version = data_version or _graph_fingerprint(index)
         self._lock = threading.Lock()
+        # Sentences of reasons, shared by every batch this scorer scores (values repeat across them).
+        self._words = ReasonWords(bundle.specs)
 
     @property
     def model_version(self) -> str:
@@ -135,18 +138,17 @@ class Scorer:
             return build_features(table, self.index.lookup, overrides=overrides)
 
     def score_table(self, table: pa.Table, *, overrides: Mapping[str, float] | None = None) -> ScoredBatch:
-        """Score every row of a flat shipments table (see module docstring)."""
+        """Score every row of a flat shipments table (see module docstring).
+
+        The per-shipment lists (reasons in words, red flags, screening, rules) are made when a
+        shipment is read; the reasons' ranking is kept as arrays for columnar readers (rescoring).
+        """
         fb = self._features(table, overrides)
         matrix = fb.frame.to_numpy(dtype=np.float64, copy=False)
         ex = self.bundle.explain(matrix)
-        reasons = [
-            [
-                {"feature": r.feature, "label": r.label, "value": r.value, "contribution": r.contribution}
-                for r in row
-            ]
-            for row in self.bundle.top_reasons(ex.contributions, matrix, k=REASONS)
-        ]
-        screening = [[hit._asdict() for hit in hits] for hits in fb.screening]
+        ranked = rank_reasons(ex.contributions, matrix, self._words, k=REASONS)
+        # Few shipments have screening hits: their dicts are made now (the policy reads them all).
+        screening = [[hit._asdict() for hit in hits] if hits else [] for hits in fb.screening]
         ids = [str(s) for s in fb.frame.index]
         policy = apply_policy(
             PolicyInput(
@@ -162,6 +164,7 @@ class Scorer:
             review_threshold=self.bundle.action_threshold,
             audit_rate=self.settings.audit_rate,
         )
+        n = len(ids)
         return ScoredBatch(
             shipment_ids=ids,
             feature_names=tuple(self.bundle.feature_names),
@@ -170,17 +173,18 @@ class Scorer:
             base_value=float(ex.base_value),
             log_odds=ex.log_odds,
             risk=ex.risk,
-            band=[str(b) for b in self.bundle.band(np.asarray(ex.risk))],
+            band=self.bundle.band(np.asarray(ex.risk)).tolist(),
             action=policy.action,
             audit=policy.audit,
-            rules=[[r.as_dict() for r in rules] for rules in policy.rules],
-            reasons=reasons,
-            red_flags=[[flag._asdict() for flag in flags] for flags in fb.red_flags],
+            rules=LazyRows(n, lambda i: [r.as_dict() for r in policy.rules[i]]),
+            reasons=LazyRows(n, lambda i: [r.as_dict() for r in ranked.row(i)]),
+            red_flags=HitRows(fb.red_flags),
             screening=screening,
-            graph=_GraphContext(self, fb.party_lookup, len(ids)),
+            graph=_GraphContext(self, fb.party_lookup, n),
             model_version=self.model_version,
             data_version=self.data_version,
             table=table,
+            ranked=ranked,
         )
 
     def score_shipments(self, shipments: Sequence[Shipment]) -> ScoredBatch:

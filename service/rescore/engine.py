@@ -7,6 +7,7 @@ differs. The client alone writes parts, so the output directory need not be visi
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -143,10 +144,31 @@ def _validated_ahead(chunks: Iterator[RawChunk]) -> Iterator[ValidChunk]:
         thread.join()
 
 
-def local_runner(scorer: BatchScorer, open_cases: CaseOpener | None, *, read_ahead: bool = True) -> Runner:
-    """Chunks scored one after the other in this process (bounded memory: a few chunks at a time)."""
+def local_runner(
+    scorer: BatchScorer,
+    open_cases: CaseOpener | None,
+    *,
+    read_ahead: bool = True,
+    processes: int | None = None,
+) -> Runner:
+    """Chunks scored on this machine (bounded memory: a few chunks at a time).
+
+    ``processes`` (default :func:`service.rescore.processes.default_processes`: one per core, at most
+    2) above 1 scores the chunks in that many worker processes forked from this one
+    (:mod:`service.rescore.processes`). With 1, chunks are scored here, the next chunk read and
+    validated in a thread meanwhile (``read_ahead``).
+    """
+    from service.rescore.processes import default_processes, run_forked
+
+    workers = default_processes() if processes is None else processes
+    if workers < 1:
+        raise ValueError(f"processes must be at least 1, not {workers}")
 
     def run(chunks: Iterator[RawChunk]) -> Iterator[ChunkResult]:
+        if workers > 1:
+            yield from run_forked(chunks, scorer, open_cases, processes=workers)
+            return
+        gc.freeze()  # the loaded graph's objects stay out of the collector's full passes
         if not read_ahead:
             for chunk in chunks:
                 yield process_chunk(chunk, scorer, open_cases)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from service.db import session_scope
+from service.db import get_engine, session_scope
 from service.rescore.worker import CaseOpener
 from service.scored import ScoredBatch
 from service.scoring import Scorer
@@ -22,6 +23,8 @@ class ModelLoadError(RuntimeError):
 def load_scorer(model_dir: Path, settings: Settings) -> Scorer:
     """The scorer of ``/v1/score`` for this bundle and the home's party index (loaded from its snapshot).
 
+    The bundle is not warmed (its kernels compile on the first chunk): a process that has run them
+    can no longer fork the local engine's workers (:mod:`service.rescore.processes`).
     Raises :class:`ModelLoadError` with what to do when the bundle or the graph cannot be loaded.
     """
     from graphs.snapshot import SnapshotError
@@ -29,7 +32,7 @@ def load_scorer(model_dir: Path, settings: Settings) -> Scorer:
     from service.graph_store import load_or_build_index
 
     try:
-        bundle = ModelBundle.load(model_dir)
+        bundle = ModelBundle.load(model_dir, warm=False)
     except (BundleError, OSError) as exc:
         raise ModelLoadError(f"cannot load the model bundle at {model_dir}: {exc}") from exc
     try:
@@ -58,13 +61,19 @@ def case_opener(settings: Settings) -> CaseOpener:
 
     Idempotent (shipments with an open case are skipped). Two workers racing on the same shipment id
     (a duplicate in the input) make one transaction fail on the one-open-case index: it is retried once,
-    and then sees the other's case.
+    and then sees the other's case. Called in a process forked after it was made (the local engine's
+    workers), it first drops the connections the parent's engine pool holds, unused: two processes
+    must never share one database connection.
     """
     from service.cases import begin_write, open_cases_for
 
     url = settings.resolved_database_url
+    owner = [os.getpid()]
 
     def open_cases(scored: ScoredBatch) -> int:
+        if owner[0] != os.getpid():
+            get_engine(url).dispose(close=False)
+            owner[0] = os.getpid()
         for attempt in range(2):
             try:
                 with session_scope(url) as session:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -74,17 +75,12 @@ def output_format(path: Path) -> OutputFormat:
 
 
 def scored_to_table(scored: ScoredBatch) -> pa.Table:
-    """The output rows of a scored batch, in :data:`OUTPUT_SCHEMA` (top three reasons flattened)."""
+    """The output rows of a scored batch, in :data:`OUTPUT_SCHEMA` (top three reasons flattened).
+
+    Built from the batch's columns: no per-shipment dicts are made.
+    """
     n = len(scored)
-    features: list[list[str | None]] = [[None] * n for _ in range(REASONS)]
-    contributions: list[list[float | None]] = [[None] * n for _ in range(REASONS)]
-    labels: list[list[str | None]] = [[None] * n for _ in range(REASONS)]
-    # One pass over the rows (reasons are ordered by |contribution|, the largest first).
-    for i, reasons in enumerate(scored.reasons):
-        for k, reason in enumerate(reasons[:REASONS]):
-            features[k][i] = reason["feature"]
-            contributions[k][i] = float(reason["contribution"])
-            labels[k][i] = reason["label"]
+    reasons = scored.reason_columns(REASONS)
     columns: dict[str, pa.Array[Any]] = {
         "shipment_id": pa.array(scored.shipment_ids, pa.string()),
         "risk": pa.array(scored.risk, pa.float64()),
@@ -92,16 +88,16 @@ def scored_to_table(scored: ScoredBatch) -> pa.Table:
         "action": pa.array(scored.action, pa.string()),
     }
     for k in range(REASONS):
-        columns[f"reason{k + 1}_feature"] = pa.array(features[k], pa.string())
-        columns[f"reason{k + 1}_contribution"] = pa.array(contributions[k], pa.float64())
-        columns[f"reason{k + 1}_label"] = pa.array(labels[k], pa.string())
-    # A flag raised by several parties is one code in the output (dict keeps first-seen order).
-    columns["red_flags"] = pa.array(
-        [list(dict.fromkeys(flag["code"] for flag in flags)) for flags in scored.red_flags],
-        pa.list_(pa.string()),
-    )
-    columns["model_version"] = pa.array([scored.model_version] * n, pa.string())
-    columns["data_version"] = pa.array([scored.data_version] * n, pa.string())
+        contribution = reasons.contributions[k]
+        columns[f"reason{k + 1}_feature"] = pa.array(reasons.features[k], pa.string())
+        columns[f"reason{k + 1}_contribution"] = pa.array(
+            contribution, pa.float64(), mask=np.isnan(contribution)
+        )
+        columns[f"reason{k + 1}_label"] = pa.array(reasons.labels[k], pa.string())
+    # A flag raised by several parties is one code in the output (first-seen order).
+    columns["red_flags"] = pa.array(scored.red_flag_codes(), pa.list_(pa.string()))
+    columns["model_version"] = pa.repeat(pa.scalar(scored.model_version, pa.string()), n)
+    columns["data_version"] = pa.repeat(pa.scalar(scored.data_version, pa.string()), n)
     return pa.Table.from_arrays([columns[name] for name in OUTPUT_SCHEMA.names], schema=OUTPUT_SCHEMA)
 
 

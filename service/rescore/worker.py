@@ -7,6 +7,7 @@ every later chunk. The graph never travels as a networkx object: the worker read
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ def _for_spec(spec: ScorerSpec) -> tuple[BatchScorer, CaseOpener | None]:
             from service.rescore.loading import case_opener, load_worker_scorer
 
             scorer = load_worker_scorer(spec.model_dir, spec.graph_dir, spec.settings, spec.data_version)
+            gc.freeze()  # the loaded graph's objects stay out of the collector's full passes
             _loaded[key] = (scorer, case_opener(spec.settings) if spec.enqueue else None)
         return _loaded[key]
 

@@ -275,3 +275,47 @@ def test_enqueue_opens_one_case_per_review_or_hold_shipment_and_is_idempotent(
     with get_engine(database_url).connect() as conn:
         count = conn.execute(text("SELECT count(*) FROM review_case WHERE status != 'closed'")).scalar_one()
     assert count == first
+
+
+@pytest.mark.slow
+def test_cli_forks_two_workers_that_match_the_online_scorer(
+    rescore_home: RescoreHome, tmp_path: Path
+) -> None:
+    """``catchall rescore`` on two cores: chunks scored by two forked workers, rows as /v1/score's."""
+    source = _input(rescore_home, tmp_path, 600)
+    out = tmp_path / "forked.parquet"
+    script = (
+        "import os; from service.rescore import processes; "
+        "assert processes.default_processes() == min(2, len(os.sched_getaffinity(0))); "
+        "from service.cli import main; main()"
+    )
+    args = [
+        sys.executable,
+        "-c",
+        script,
+        "rescore",
+        str(source),
+        "--out",
+        str(out),
+        "--chunk-rows",
+        "100",
+        "-q",
+    ]
+    done = subprocess.run(
+        args, env={**os.environ, **rescore_home.env}, capture_output=True, text=True, check=False, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rescored 600 of 600 rows" in done.stdout
+    _assert_same(_rows(out), _reference(rescore_home.scorer, source))
+
+
+def test_a_process_that_ran_the_openmp_kernels_does_not_fork(
+    rescore_home: RescoreHome, tmp_path: Path
+) -> None:
+    from service.rescore.processes import default_processes, fork_unsafe_reason, run_forked
+
+    rescore_home.scorer.score_table(pq.read_table(_input(rescore_home, tmp_path, 200)).cast(SHIPMENT_SCHEMA))
+    assert fork_unsafe_reason() is not None
+    assert default_processes() == 1
+    with pytest.raises(RuntimeError, match="cannot fork rescore workers"):
+        next(iter(run_forked(iter([]), rescore_home.scorer, None, processes=2)))
