@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import networkx as nx
@@ -140,6 +141,10 @@ class Resolution:
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+class _EntitySearchPendingError(Exception):
+    """Raised inside a batch when a party's entity search is not cached yet (see ``resolve_many``)."""
+
+
 def new_party_id(name: str, country: str | None) -> str:
     """The stable id of a party not in the graph.
 
@@ -196,6 +201,8 @@ class Resolver:
         cache = self._list_hits if which == "list" else self._entity_hits
         key = (party.name, party.country)
         hits = cache.get(key)
+        if hits is None and which == "entity" and self._batch_holders is not None:
+            raise _EntitySearchPendingError  # a batch collects these and runs them as one search
         if hits is None:
             index = self.lists if which == "list" else self.entities
             hits = index.search(party.name, country=party.country, min_score=min_score)
@@ -220,14 +227,26 @@ class Resolver:
         """:meth:`resolve` for many parties: their list searches (and the entity searches of those that
         no exact name settles) run as batches first."""
         self._search_many("list", parties, REPORT_THRESHOLD)
-        fuzzy = [p for p in parties if not self.exact_names or len(self._perfect_entities(p)) != 1]
-        if fuzzy:
-            self._search_many("entity", fuzzy, CORROBORATED_NAME)
+        out: list[Resolution | None] = [None] * len(parties)
         self._batch_holders = {}
         try:
-            return [self.resolve(p) for p in parties]
+            for rounds in range(2):
+                # Most parties are settled by their identifiers or an exact name; the few that need a
+                # fuzzy entity search are collected in the first round and searched together.
+                waiting: list[int] = []
+                for k, p in enumerate(parties):
+                    if out[k] is None:
+                        try:
+                            out[k] = self.resolve(p)
+                        except _EntitySearchPendingError:
+                            waiting.append(k)
+                if not waiting:
+                    break
+                if rounds == 0:
+                    self._search_many("entity", [parties[k] for k in waiting], CORROBORATED_NAME)
         finally:
             self._batch_holders = None
+        return [r if r is not None else self.resolve(p) for r, p in zip(out, parties, strict=True)]
 
     def _perfect_entities(self, party: Party) -> list[str]:
         """The entities (list entries standing for theirs) with a name scoring exactly 1.0 against the
@@ -283,6 +302,20 @@ class Resolver:
             cache[id_node] = out
         return out
 
+    def _list_holders(self, id_node: str, holders: list[str]) -> list[str]:
+        """The list entries among an identifier's holders (kept with the holders during a batch)."""
+        cache = self._batch_holders
+        key = "\x00" + id_node  # beside the holders, under a key no node id has
+        if cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                return found
+        nodes = self._nodes
+        out = [u for u in holders if nodes[u].get("kind") == "list_entry"]
+        if cache is not None:
+            cache[key] = out
+        return out
+
     def _name_score(self, party: Party, node: str) -> float:
         d = self._nodes[node]
         names = [d.get("name") or ""]
@@ -306,9 +339,7 @@ class Resolver:
         for i in existing:
             kind = i.split(":", 2)[1]
             base = IDENTIFIER_MATCH_SCORES.get(kind)
-            for u in holders[i]:
-                if nodes[u].get("kind") != "list_entry":
-                    continue
+            for u in self._list_holders(i, holders[i]):
                 m = matches.get(u)
                 if m is not None and m.via.startswith("name"):
                     bonus = min(1.0, m.score + CORROBORATION_BONUS)
@@ -326,7 +357,7 @@ class Resolver:
         is_new = entity is None
         entity_id = entity if entity is not None else new_party_id(party.name, party.country)
         shared = {
-            i: tuple(u for u in holders[i] if u != entity_id)[:_SHARED_LIMIT]
+            i: tuple(islice((u for u in holders[i] if u != entity_id), _SHARED_LIMIT))
             for i in existing
             if any(u != entity_id for u in holders[i])
         }

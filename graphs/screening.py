@@ -299,17 +299,41 @@ class NameIndex:
         self, forms: Sequence[NameForms], limit: int
     ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """``(query, name)`` candidate pairs of a batch: per query the ``limit`` names with the most key
-        weight in common (ties to the lower name id), listed by query then name id."""
+        weight in common (ties to the lower name id) and every name of equal forms, listed by query then
+        name id."""
         n_names = max(1, len(self._names))
         parts: list[NDArray[np.int64]] = []
         weights: list[float] = []
         owners: list[int] = []
+        exact: list[int] = []  # query * n_names + id of the names with equal forms
         for q, f in enumerate(forms):
             if f.compact:
                 for w, post in self._chosen(f):
                     parts.append(post)
                     weights.append(w)
                     owners.append(q)
+                exact.extend(q * n_names + i for i in self._exact_ids(f))
+        uq, uid = self._top_pairs(parts, weights, owners, n_names, len(forms), limit)
+        if exact:
+            both = np.unique(np.concatenate([uq * n_names + uid, np.asarray(exact, dtype=np.int64)]))
+            uq, uid = np.divmod(both, n_names)
+        return uq, uid
+
+    def _exact_ids(self, forms: NameForms) -> list[int]:
+        """Names with the query's sorted words or compact skeleton (they score 1.0): always candidates,
+        however crowded the blocking keys they share (one common word read alone misses them)."""
+        return [*self._by_sorted.get(forms.sorted, ()), *self._by_compact.get(forms.compact, ())]
+
+    @staticmethod
+    def _top_pairs(
+        parts: list[NDArray[np.int64]],
+        weights: list[float],
+        owners: list[int],
+        n_names: int,
+        n_queries: int,
+        limit: int,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Per query, the ``limit`` names with the most weight over the postings read (ties: lower id)."""
         if not parts:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
@@ -317,7 +341,7 @@ class NameIndex:
         pairs = np.repeat(np.asarray(owners, dtype=np.int64), sizes) * n_names + np.concatenate(parts)
         uniq, inv = np.unique(pairs, return_inverse=True)  # sorted by query, then name id
         uq, uid = np.divmod(uniq, n_names)
-        per_query = np.bincount(uq, minlength=len(forms))
+        per_query = np.bincount(uq, minlength=n_queries)
         crowded = per_query[uq] > limit
         if not crowded.any():
             return uq, uid
@@ -348,10 +372,13 @@ class NameIndex:
         if self._pending:
             self._freeze()
         forms = name_forms(name)
-        chosen = self._chosen(forms) if forms.compact else []
-        if not chosen:
+        if not forms.compact:
             return []
-        if len(chosen) == 1 and len(chosen[0][1]) <= limit:
+        chosen = self._chosen(forms)
+        exact = self._exact_ids(forms)
+        if not chosen:
+            cands = np.unique(np.asarray(exact, dtype=np.int64))
+        elif len(chosen) == 1 and len(chosen[0][1]) <= limit:
             cands = chosen[0][1]  # one posting: ascending ids, each once
         else:
             uniq, inv = np.unique(np.concatenate([p for _, p in chosen]), return_inverse=True)
@@ -360,6 +387,8 @@ class NameIndex:
                 w = np.repeat(np.asarray([w for w, _ in chosen]), [len(p) for _, p in chosen])
                 score = np.bincount(inv, weights=w)
                 cands = np.sort(uniq[np.lexsort((uniq, -score))[:limit]])
+        if exact and len(chosen):
+            cands = np.union1d(cands, exact)
         qa, qb = len(forms.sorted), len(forms.compact)
         q_sorted, q_compact = forms.sorted, forms.compact
         ratio = fuzz.ratio
