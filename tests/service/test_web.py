@@ -42,7 +42,7 @@ def test_sign_in_queue_case_and_four_eyes(database_url: str, tmp_path: Path) -> 
         assert queue.index("W1") < queue.index("W2")
         page = client.get(f"/ui/cases/{opened['W1']}").text
         assert "SCREEN-MATCH" in page
-        assert "<strong>Listed Corp (listed)</strong>" in page
+        assert '<strong class="listed">Listed Corp (listed)</strong>' in page
         assert "f_screen is notable" in page
         r = client.post(f"/ui/cases/{opened['W1']}/decision", data={"decision": "deny", "rationale": "front"})
         assert "awaits a supervisor" in r.text
