@@ -45,7 +45,7 @@ def test_sign_in_queue_case_and_four_eyes(database_url: str, tmp_path: Path) -> 
         assert '<strong class="listed">Listed Corp (listed)</strong>' in page
         assert "f_screen is notable" in page
         r = client.post(f"/ui/cases/{opened['W1']}/decision", data={"decision": "deny", "rationale": "front"})
-        assert "awaits a supervisor" in r.text
+        assert "awaits the approval of a supervisor other than ana" in r.text
         r = client.post(f"/ui/cases/{opened['W1']}/approve", data={"approved": "yes"})
         assert "a supervisor must" in r.text  # the analyst may not approve
         client.post("/ui/logout")
