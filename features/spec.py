@@ -251,41 +251,75 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 FEATURE_INDEX: dict[str, int] = {f.name: i for i, f in enumerate(FEATURES)}
 
+# A feature is a signal of a scheme when (1) the scheme's own code in the world plants the evidence the
+# feature measures: its branch in ``world.shipments._fill_scheme`` or the vehicles only it draws
+# (``world.population``), not what every scheme shares (Tier 1-2 items at the common 0.6, technology
+# exporters) nor a vehicle's country unless the branch selects parties by country; and (2) the evidence
+# shows: among the scheme's shipments the feature differs from honest ones by at least 0.25 pooled
+# standard deviations in the direction its reason states (on worlds of 30,000 and 200,000 shipments;
+# ``python -m bench crossseed`` prints this audit). Entry by entry: bench/results/models-quality.md.
 SCHEME_SIGNALS: dict[str, frozenset[str]] = {
+    # Fronts: the patron's address / phone / e-mail / director, an echo of its name or an alias; young
+    # (70 % incorporated after Feb 2022), little web presence, foreign phone lines, agent addresses, and
+    # used for 1-4 shipments each.
     "alias_or_front_of_listed": frozenset(
         {"best_screen_score", "min_hops_to_listed", "max_shared_id_listed", "max_listed_within_2",
-         "max_ppr_listed", "n_phone_country_mismatch", "max_cluster_size", "n_detected_flags"}
+         "max_ppr_listed", "n_phone_country_mismatch", "max_cluster_size", "n_detected_flags",
+         "youngest_party_age_years", "new_company_non_gecc", "n_no_web_presence", "min_counterparties"}
     ),
+    # Shells at agent (85 %) or residential (15 %) addresses in hubs, young, no web, foreign phones, a
+    # third with a listed party's director; hub routes, vague end uses, shell intermediaries and payers.
     "third_country_shell_transshipment": frozenset(
-        {"n_hub_transits", "dest_hub", "consignee_country_differs", "max_cluster_size",
-         "n_no_web_presence", "youngest_party_age_years", "consignee_intermediary_type",
-         "free_zone_address", "n_intermediaries", "route_length", "min_counterparties",
-         "max_shared_id_listed", "max_listed_within_2", "payer_not_party", "payer_third_country",
-         "n_detected_flags"}
+        {"n_hub_transits", "dest_hub", "max_cluster_size", "n_no_web_presence",
+         "youngest_party_age_years", "consignee_intermediary_type", "free_zone_address",
+         "n_intermediaries", "route_length", "min_counterparties", "max_shared_id_listed",
+         "max_listed_within_2", "payer_not_party", "payer_third_country", "n_detected_flags",
+         "new_company_non_gecc", "residential_address", "n_phone_country_mismatch", "max_ppr_listed",
+         "min_hops_to_listed", "end_use_vague"}
     ),
+    # A hub forwarder as consignee and (60 %) end user, Tier 1-2 items at 0.85, hub routes; the
+    # scheme's own forwarders have foreign phone lines.
     "forwarder_as_end_user": frozenset(
-        {"end_user_forwarder", "consignee_intermediary_type", "end_user_missing", "dest_hub",
-         "n_hub_transits", "n_detected_flags"}
+        {"end_user_forwarder", "consignee_intermediary_type", "dest_hub", "n_hub_transits",
+         "n_detected_flags", "max_chpl_tier_rank", "chpl_tier12_value_share", "route_length",
+         "n_phone_country_mismatch"}
     ),
+    # Cover-story end uses for Tier 1-2 items (0.92), consignees chosen outside the GECC.
     "implausible_civil_end_use": frozenset(
-        {"end_use_cover_story", "end_use_vague", "max_chpl_tier_rank", "chpl_tier12_value_share",
-         "item_business_mismatch", "n_detected_flags"}
+        {"end_use_cover_story", "max_chpl_tier_rank", "chpl_tier12_value_share", "n_detected_flags",
+         "dest_gecc"}
     ),
+    # Unit prices at 0.04-0.17 of reference, small lines, no end user declared; traders with foreign
+    # phone lines, half of them incorporated after Feb 2022 outside the GECC.
     "split_undervalued": frozenset(
-        {"min_price_ratio", "max_price_ratio", "total_value_usd", "n_detected_flags"}
+        {"min_price_ratio", "total_value_usd", "n_detected_flags", "end_user_missing",
+         "n_phone_country_mismatch", "new_company_non_gecc"}
     ),
+    # A payer shell in a third country; consignees chosen among new companies, traders and shells
+    # outside the GECC.
     "third_country_payment": frozenset(
-        {"payer_not_party", "payer_third_country", "cash_or_crypto_payment", "n_detected_flags"}
+        {"payer_not_party", "payer_third_country", "n_detected_flags", "youngest_party_age_years",
+         "new_company_non_gecc", "n_no_web_presence", "dest_gecc"}
     ),
+    # Majority-owned subsidiaries of listed parties (directly or through a holding), 1-4 shipments each.
     "owned_by_listed": frozenset(
-        {"max_listed_ownership", "min_hops_to_listed", "max_ppr_listed", "max_listed_within_2"}
+        {"max_listed_ownership", "min_hops_to_listed", "max_ppr_listed", "max_listed_within_2",
+         "min_counterparties"}
     ),
+    # New traders (after Feb 2022, outside the GECC, no web, residential or agent addresses, foreign
+    # phones) buying Tier 1-2 items (0.9) in a spike, no end user declared.
     "new_company_chpl_spike": frozenset(
         {"new_company_non_gecc", "youngest_party_age_years", "max_chpl_tier_rank",
-         "chpl_tier12_value_share", "n_no_web_presence", "min_counterparties", "n_detected_flags"}
+         "chpl_tier12_value_share", "n_no_web_presence", "n_detected_flags", "end_user_missing",
+         "residential_address", "n_phone_country_mismatch"}
     ),
+    # The listed party itself (or behind a shell consignee): screening, the graph around it (listed
+    # parents own a third of them, hub-listed ones sit at agent addresses, young, with little web),
+    # 1-4 shipments each.
     "direct_listed_party": frozenset(
-        {"best_screen_score", "min_hops_to_listed", "max_ppr_listed", "n_detected_flags"}
+        {"best_screen_score", "min_hops_to_listed", "max_ppr_listed", "n_detected_flags",
+         "max_listed_within_2", "max_listed_ownership", "max_shared_id_listed", "min_counterparties",
+         "max_cluster_size", "n_no_web_presence", "new_company_non_gecc"}
     ),
 }  # fmt: skip
 

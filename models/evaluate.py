@@ -193,7 +193,10 @@ def assess_targets(report: Mapping[str, Any], targets: Sequence[Target] = TARGET
         elif ok:
             why = f"{t.label}: {value:.3f} {t.op} {t.bound:g}, holds"
         elif attainable:
-            why = f"{t.label}: {value:.3f}, target {t.op} {t.bound:g}, not met ({because})"
+            why = (
+                f"{t.label}: {value:.3f}, target {t.op} {t.bound:g}, not met though attainable "
+                f"(at best {ceiling:.3f} on these rows: {because})"
+            )
         else:
             why = (
                 f"{t.label}: {value:.3f}, target {t.op} {t.bound:g}, cannot hold on these rows: {because}, "
