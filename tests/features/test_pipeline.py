@@ -186,3 +186,18 @@ def test_bad_lookup_and_bad_input_are_named() -> None:
     )  # fmt: skip
     with pytest.raises(ValueError, match="shipment 'X': item_currency 'XXX'"):
         build_features(bad, DictLookup())
+
+
+def test_party_columns_are_the_party_lookup_columns() -> None:
+    batch = build_features(table(*_batch()), DictLookup(LOOKUP))
+    frame = batch.party_lookup
+    names = ["ship", "shipment_id", "role", "party_name", "entity_id", "is_new", "hops_to_listed",
+             "listed_ownership", "screen_list"]  # fmt: skip
+    columns = batch.party_columns(names)
+    for name in names:
+        expected = [None if pd.isna(v) else v for v in frame[name].tolist()]
+        assert [None if pd.isna(v) else v for v in columns[name].tolist()] == expected, name
+    assert columns["screen_list"].tolist().count("eu_annex_iv") == 1
+    assert columns["role"].tolist()[:4] == ["exporter"] * 4
+    with pytest.raises(KeyError):
+        batch.party_columns(["no_such_column"])
