@@ -113,6 +113,7 @@ def main(argv: list[str]) -> int:
             print(f"world generated in {time.perf_counter() - t0:.1f}s")
         index, how = _index(world, args.graph)
         t0 = time.perf_counter()
+        index.prepare()
         names = len(index.resolver.entities)
         print(f"party index {how}; entity name index ({names:,} names) {time.perf_counter() - t0:.1f}s")
         parties = _parties(world, args.shipments)

@@ -93,7 +93,9 @@ _ANSWER_DTYPES: dict[str, np.dtype[Any]] = {
     "screen_matched_name": np.dtype(object),
     **{c: np.dtype(np.float64 if c in _FLOAT_FEATURES else np.int64) for c in FEATURE_COLUMNS},
 }
-_ANSWERS_KEPT = 400_000  # distinct party keys whose answers are kept before the table starts over
+# Distinct party keys whose answers are kept before the table starts over (~0.5 KB each with the key's
+# strings: bounded memory in long rescoring runs).
+_ANSWERS_KEPT = 250_000
 
 
 def _objects(column: pd.Series[Any]) -> list[Any]:
@@ -194,6 +196,11 @@ class PartyIndex:
         """Load a snapshot written by :meth:`save` (raises ``graphs.snapshot.SnapshotError``)."""
         G, F, _ = load_snapshot(Path(directory))
         return cls(G, F)
+
+    def prepare(self) -> None:
+        """Build the entity name index now (it is built on the first party that needs it otherwise:
+        seconds for 100,000 entities), e.g. at service start-up rather than in a request."""
+        len(self.resolver.entities)
 
     # ------------------------------------------------------------------ resolution
     def resolve(self, party: Party) -> Resolution:

@@ -174,3 +174,11 @@ def test_lookup_caches_distinct_parties(small_index: PartyIndex) -> None:
     again = small_index.lookup(rows.iloc[::-1].reset_index(drop=True))
     assert len(small_index._answers) == 2
     pd.testing.assert_frame_equal(again, out.iloc[::-1].reset_index(drop=True))
+
+
+def test_prepare_builds_the_entity_name_index(small_index: PartyIndex) -> None:
+    fresh = PartyIndex(small_index.G, small_index.features)  # as loaded: no name index yet
+    assert fresh.resolver._entities is None
+    fresh.prepare()
+    assert fresh.resolver._entities is not None
+    assert fresh.resolver.entities.names_of("A") == ["Alpha Trading Ltd"]
