@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,21 +108,21 @@ def _closed_loop(
 
 async def _open_loop(
     url: str, headers: dict[str, str], bodies: list[dict[str, Any]], rate: float, seconds: float
-) -> tuple[list[float], int]:
+) -> tuple[list[float], Counter[str]]:
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()  # by HTTP status or exception class
     ids = _ids("OPEN")
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120, limits=limits) as client:
 
         async def one(body: dict[str, Any]) -> None:
-            nonlocal errors
             t = time.perf_counter()
             try:
                 r = await client.post("/v1/score", json=body)
-                errors += r.status_code != 200
-            except httpx.TransportError:  # the server fell so far behind that the request timed out
-                errors += 1
+                if r.status_code != 200:
+                    errors[str(r.status_code)] += 1
+            except httpx.TransportError as exc:  # e.g. the server fell so far behind that it timed out
+                errors[type(exc).__name__] += 1
             latencies.append((time.perf_counter() - t) * 1000)
 
         tasks = []
@@ -212,6 +213,11 @@ def _rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _errors(errors: Counter[str]) -> str:
+    total = sum(errors.values())
+    return f"{total} ({', '.join(f'{k}: {v}' for k, v in errors.most_common())})" if total else "0"
 
 
 def _commit() -> str:
@@ -325,7 +331,7 @@ def main(argv: list[str]) -> int:
         f"| `/v1/score` 1 client: p50 / p99 | {s50:.2f} ms / {s99:.2f} ms | {s_cpu:.2f} ms | |",
         f"| ratio p50(score) / p50(validate) | {s50 / v50:.1f} | {s_cpu / v_cpu:.1f} (CPU) | <= 3 |",
         f"| `/v1/score` at {args.rate:g} req/s offered ({len(open_ms)} requests): p50 / p99, errors; "
-        f"shipments per pipeline call | {o50:.2f} ms / {o99:.2f} ms, {open_errors}; "
+        f"shipments per pipeline call | {o50:.2f} ms / {o99:.2f} ms, {_errors(open_errors)}; "
         f"{open_phase.mean_batch:.1f} | {open_phase.per_request_ms(len(open_ms)):.2f} ms "
         "| p50 <= 3 ms, p99 <= 10 ms |",
         f"| `/v1/score` closed loop, {args.clients} clients, {wall:.0f} s; shipments per pipeline call "
