@@ -32,13 +32,13 @@ __all__ = ["CONFIGS", "main"]
 # Name -> TrainConfig overrides. "default" is models.train.TrainConfig() as shipped.
 CONFIGS: dict[str, dict[str, Any]] = {
     "default": {},
-    "d3-8-lr05": {"learning_rate": 0.05, "max_iter": 600},
-    "d4-12": {"max_depth": 4, "max_leaf_nodes": 12},
-    "d4-16": {"max_depth": 4, "max_leaf_nodes": 16},
-    "d5-16": {"max_depth": 5, "max_leaf_nodes": 16},
-    "d6-32": {"max_depth": 6, "max_leaf_nodes": 32},
+    "d3-8-300": {"max_iter": 300},
+    "d2-4-600": {"max_depth": 2, "max_leaf_nodes": 4, "max_iter": 600},
+    "d4-16-300": {"max_depth": 4, "max_leaf_nodes": 16, "max_iter": 300},
+    "d5-16-300": {"max_depth": 5, "max_leaf_nodes": 16, "max_iter": 300},
+    "d6-32-300": {"max_depth": 6, "max_leaf_nodes": 32, "max_iter": 300},
 }
-QUICK_CONFIGS = ("default", "d4-16")
+QUICK_CONFIGS = ("default", "d3-8-300")
 
 
 def _say(line: str = "") -> None:
