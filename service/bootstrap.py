@@ -95,4 +95,6 @@ def load_scorer(settings: Settings, model_dir: Path) -> Scorer:
 
     bundle = ModelBundle.load(model_dir)
     bundle.warm()  # compile the SHAP kernels before the first request, not during it
-    return Scorer(bundle, load_or_build_index(settings), settings)
+    index = load_or_build_index(settings)
+    index.prepare()  # the entity name index too: seconds at start-up rather than in the first request
+    return Scorer(bundle, index, settings)
