@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import numba
 import numpy as np
@@ -100,11 +100,12 @@ def git_commit() -> str:
     return commit if result.returncode == 0 and commit else "unknown"
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):
     """Exact SHAP explanation of rows: ``base_value + contributions.sum(1) == log_odds`` to 1e-6.
 
     ``risk`` is the calibrated probability; ``risk_raw = sigmoid(log_odds)`` is the trees' own.
+    A named tuple (immutable, like a frozen dataclass, at half the cost to build): one is made for
+    every scored shipment.
     """
 
     base_value: float
@@ -180,12 +181,15 @@ class ModelBundle:
     # --- scoring ---------------------------------------------------------------------------------
     def explain(self, rows: npt.ArrayLike) -> Explanation:
         """Exact SHAP contributions, log-odds and calibrated risk for ``rows`` (n, f) (NaN = missing)."""
-        result = self.explainer.shap_values(rows)
+        # One compiled pass gives contributions, log-odds and the calibrated risk (Platt scaling is
+        # a sigmoid of the log-odds): no second prediction and no separate numpy pass per call.
+        cal = self.calibrator
+        result = self.explainer.shap_values(rows, slope=cal.slope, intercept=cal.intercept)
         return Explanation(
             base_value=result.base_value,
             contributions=result.contributions,
             log_odds=result.log_odds,
-            risk=self.calibrator(result.log_odds),
+            risk=result.probability,
         )
 
     def top_reasons(

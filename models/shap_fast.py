@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -43,8 +44,11 @@ log = logging.getLogger(__name__)
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
-# Below this many rows the parallel kernel's thread start-up costs more than it saves.
-_PARALLEL_MIN_ROWS = 64
+# Rows one thread explains together in the batch kernel: a block's transposed inputs and sums
+# (2 * 52 features * 256 rows * 8 bytes = 213 KB) stay in L2 next to the group being read.
+DEFAULT_BLOCK = 256
+# Below this many rows the row-by-row kernel is faster than a block's transposes and threads.
+_BLOCK_MIN_ROWS = 16
 
 
 @nb.njit(cache=True, nogil=True)
@@ -111,15 +115,16 @@ def _group_tables(
     leaf_table: F64,
     leaf_table_start: I64,
     group_table_start: I64,
+    stride: int,
 ) -> F64:
-    # Row p of group g's table: column 0 the value of the leaf a row with directions p reaches (0 if
-    # that leaf is in another group), then the summed leaf contributions per feature of the group.
+    # Row p of group g's table (``stride`` values): column 0 the value of the leaf a row with
+    # directions p reaches (0 if that leaf is in another group), then the summed leaf contributions
+    # per feature of the group, then zeros up to the stride.
     table = np.zeros(group_table_start[-1], dtype=np.float64)
     for g in range(node_start.shape[0] - 1):
         bits = node_start[g + 1] - node_start[g]
-        width = feature_start[g + 1] - feature_start[g] + 1
         for p in range(1 << bits):
-            row = group_table_start[g] + p * width
+            row = group_table_start[g] + p * stride
             for leaf in range(leaf_start[g], leaf_start[g + 1]):
                 d = depth[leaf]
                 s0 = slot_start[leaf]
@@ -135,153 +140,272 @@ def _group_tables(
     return table
 
 
+# The kernels read the whole model from two flat arrays, because numba's dispatcher pays per array
+# argument on every call (about 0.1 us each, a tenth of a one-row explanation). Every group has the
+# same number of node slots S and column slots W (the most any group needs), so the kernels' inner
+# loops always run the same number of times and the CPU predicts their exits. Layout:
+#   ints[0:6] = G groups, S, W, and where the node keys, the columns and the group meta start in ints;
+#   node slot j of group g: key ints[keys + g S + j] = 2 * feature + missing_left, threshold
+#     floats[g S + j]; unused slots have threshold NaN and key 0, so they never go left (bit 0);
+#   column slot c of group g: ints[cols + g W + c]; unused slots repeat a used column (their table
+#     entries are 0.0, and adding 0.0 changes no sum);
+#   meta of group g: ints[meta + 3 g + (0, 1, 2)] = where its table starts in floats, its real
+#     number of nodes and of columns (the batch kernel skips unused slots);
+#   a table row is W + 1 floats: the reached leaf's value, then the W column contributions.
+_HEADER = 6
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
-def _explain_row(
-    x: F64,
-    phi: F64,
-    node_start: I64,
-    node_feature: I64,
-    node_threshold: F64,
-    node_missing_left: I64,
-    feature_start: I64,
-    group_feature: I64,
-    table: F64,
-    table_start: I64,
-) -> float:
+def _goes_left(xv: float, key: int, threshold: float) -> int:
+    # scikit-learn's rule: left when x <= threshold (False for NaN); a NaN goes the learned way, the
+    # key's low bit. Bit arithmetic, not branches: the comparison is a coin flip for the predictor.
+    return (int(xv <= threshold) | (int(xv != xv) & key)) & 1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _explain_row(x: F64, phi: F64, ints: I64, floats: F64, at: I64) -> float:
+    n_groups, slots, width, keys, cols, meta = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
+    # 1. Every group's table row from the split directions (sequential reads only).
+    for g in range(n_groups):
+        k0 = g * slots
+        p = 0
+        for j in range(slots):
+            key = ints[keys + k0 + j]
+            p |= _goes_left(x[key >> 1], key, floats[k0 + j]) << j
+        at[g] = ints[meta + 3 * g] + p * (width + 1)
+    # 2. The reached leaves' values. These loads do not depend on each other, so the CPU overlaps
+    # their cache misses (the tables are megabytes, cold after other work) and step 3 finds its rows
+    # in cache. Summing leaf values (not contributions) gives the trees' exact output, so equal
+    # inputs give bit-equal log-odds and monotone constraints hold exactly.
     raw = 0.0
-    for g in range(node_start.shape[0] - 1):
-        n0 = node_start[g]
-        p = np.int64(0)
-        for j in range(n0, node_start[g + 1]):
-            xv = x[node_feature[j]]
-            go = np.int64(xv <= node_threshold[j])
-            if xv != xv:  # NaN: scikit-learn's learned direction for missing values
-                go = node_missing_left[j]
-            p |= go << (j - n0)
-        f0 = feature_start[g]
-        width = feature_start[g + 1] - f0
-        row = table_start[g] + p * (width + 1)
-        # Summing reached leaves' values (not contributions) gives the trees' exact output, so
-        # equal inputs give bit-equal log-odds and monotone constraints hold exactly.
-        raw += table[row]
+    for g in range(n_groups):
+        raw += floats[at[g]]
+    # 3. The contributions.
+    for g in range(n_groups):
+        c0 = cols + g * width
+        row = at[g] + 1
         for c in range(width):
-            phi[group_feature[f0 + c]] += table[row + 1 + c]
+            phi[ints[c0 + c]] += floats[row + c]
     return raw
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _calibrated(lo: float, slope: float, intercept: float) -> float:
+    return 1.0 / (1.0 + math.exp(-(slope * lo + intercept)))
+
+
 @nb.njit(cache=True, nogil=True)
-def _explain_serial(
+def _explain_rows(
     rows: F64,
-    out: F64,
-    raw: F64,
-    node_start: I64,
-    node_feature: I64,
-    node_threshold: F64,
-    node_missing_left: I64,
-    feature_start: I64,
-    group_feature: I64,
-    table: F64,
-    table_start: I64,
+    phi: F64,
+    log_odds: F64,
+    prob: F64,
+    ints: I64,
+    floats: F64,
+    baseline: float,
+    slope: float,
+    intercept: float,
 ) -> None:
+    # One row after the other: for a few rows, where a block's transposes would not pay.
+    at = np.empty(ints[0], dtype=np.int64)
     for i in range(rows.shape[0]):
-        raw[i] = _explain_row(
-            rows[i], out[i], node_start, node_feature, node_threshold, node_missing_left,
-            feature_start, group_feature, table, table_start,
-        )  # fmt: skip
+        lo = baseline + _explain_row(rows[i], phi[i], ints, floats, at)
+        log_odds[i] = lo
+        prob[i] = _calibrated(lo, slope, intercept)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _explain_block(
+    rows: F64,
+    r0: int,
+    r1: int,
+    phi: F64,
+    log_odds: F64,
+    prob: F64,
+    ints: I64,
+    floats: F64,
+    baseline: float,
+    slope: float,
+    intercept: float,
+) -> None:
+    # Group by group over a block of rows: a group's nodes and table are read once per block and
+    # stay in L1 while the block uses them, and the per-row loops are simple enough to vectorise.
+    # Features are rows of xt / acc so each inner loop walks contiguous memory. Every row adds its
+    # groups in the same order as _explain_row, so both give bit-equal results.
+    n_groups, slots, width, keys, cols, meta = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
+    n = r1 - r0
+    f = rows.shape[1]
+    xt = np.empty((f, n))
+    for r in range(n):
+        for c in range(f):
+            xt[c, r] = rows[r0 + r, c]
+    acc = np.zeros((f, n))
+    raw = np.zeros(n)
+    at = np.empty(n, dtype=np.int64)
+    for g in range(n_groups):
+        t0, used_nodes, used_cols = ints[meta + 3 * g], ints[meta + 3 * g + 1], ints[meta + 3 * g + 2]
+        at[:] = 0
+        for j in range(used_nodes):
+            key = ints[keys + g * slots + j]
+            threshold = floats[g * slots + j]
+            xs = xt[key >> 1]
+            for r in range(n):
+                at[r] |= _goes_left(xs[r], key, threshold) << j
+        for r in range(n):
+            at[r] = t0 + at[r] * (width + 1)
+            raw[r] += floats[at[r]]
+        for c in range(used_cols):
+            dst = acc[ints[cols + g * width + c]]
+            for r in range(n):
+                dst[r] += floats[at[r] + 1 + c]
+    for r in range(n):
+        lo = baseline + raw[r]
+        log_odds[r0 + r] = lo
+        prob[r0 + r] = _calibrated(lo, slope, intercept)
+        for c in range(f):
+            phi[r0 + r, c] = acc[c, r]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _explain_parallel(
+def _explain_blocks(
     rows: F64,
-    out: F64,
-    raw: F64,
-    node_start: I64,
-    node_feature: I64,
-    node_threshold: F64,
-    node_missing_left: I64,
-    feature_start: I64,
-    group_feature: I64,
-    table: F64,
-    table_start: I64,
+    phi: F64,
+    log_odds: F64,
+    prob: F64,
+    ints: I64,
+    floats: F64,
+    baseline: float,
+    slope: float,
+    intercept: float,
+    block: int,
 ) -> None:
-    for i in nb.prange(rows.shape[0]):
-        raw[i] = _explain_row(
-            rows[i], out[i], node_start, node_feature, node_threshold, node_missing_left,
-            feature_start, group_feature, table, table_start,
-        )  # fmt: skip
+    n_blocks = (rows.shape[0] + block - 1) // block
+    for b in nb.prange(n_blocks):
+        r0 = b * block
+        r1 = min(r0 + block, rows.shape[0])
+        _explain_block(rows, r0, r1, phi, log_odds, prob, ints, floats, baseline, slope, intercept)
 
 
 @dataclass(frozen=True)
-class ShapResult:
+class _Packed:
+    """The model as the kernels read it (layout above ``_HEADER``) and what building it yields."""
+
+    ints: I64
+    floats: F64
+    expected: float
+
+
+def _pack(groups: LeafGroups) -> _Packed:
+    g = groups
+    n_groups = g.n_groups
+    bits = np.diff(g.node_start)
+    used_cols = np.diff(g.feature_start)
+    slots = int(bits.max(initial=1))
+    width = int(used_cols.max(initial=1))
+    leaf_sizes = (np.int64(1) << g.depth) * g.depth
+    leaf_table_start = np.zeros(g.n_leaves + 1, dtype=np.int64)
+    np.cumsum(leaf_sizes, out=leaf_table_start[1:])
+    leaf_table, expected = _build_tables(g.value, g.depth, g.slot_start, g.zero_fraction, leaf_table_start)
+    table_start = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum((np.int64(1) << bits) * (width + 1), out=table_start[1:])
+    table = _group_tables(
+        g.node_start, g.feature_start, g.leaf_start, g.value, g.depth, g.slot_start, g.slot_column,
+        g.slot_nodes, g.slot_left, leaf_table, leaf_table_start, table_start, width + 1,
+    )  # fmt: skip
+
+    # Slot s of group g holds its s-th node / column when it has one (``used`` masks).
+    node_used = np.arange(slots) < bits[:, None]
+    col_used = np.arange(width) < used_cols[:, None]
+    node_keys = np.zeros((n_groups, slots), dtype=np.int64)
+    node_keys[node_used] = 2 * g.node_feature + g.node_missing_left
+    thresholds = np.full((n_groups, slots), np.nan)
+    thresholds[node_used] = g.node_threshold
+    columns = np.repeat(g.group_feature[g.feature_start[:-1]][:, None], width, axis=1)
+    columns[col_used] = g.group_feature
+    meta = np.stack([table_start[:-1] + thresholds.size, bits, used_cols], axis=1)
+
+    keys_at = _HEADER
+    cols_at = keys_at + node_keys.size
+    meta_at = cols_at + columns.size
+    header = np.array([n_groups, slots, width, keys_at, cols_at, meta_at], dtype=np.int64)
+    ints = np.concatenate([header, node_keys.ravel(), columns.ravel(), meta.ravel()])
+    floats = np.concatenate([thresholds.ravel(), table])
+    return _Packed(ints=ints, floats=floats, expected=float(expected))
+
+
+class ShapResult(NamedTuple):
     """Exact SHAP values on the log-odds scale: ``base_value + contributions.sum(1) == log_odds`` (to
-    rounding, ~1e-13); ``log_odds`` is the trees' output (sum of the reached leaves' values)."""
+    rounding, ~1e-13); ``log_odds`` is the trees' output (sum of the reached leaves' values) and
+    ``probability`` is ``sigmoid(slope * log_odds + intercept)`` for the slope and intercept asked for
+    (the trees' own probability by default). A named tuple: it is built on every call."""
 
     base_value: float
     contributions: F64
     log_odds: F64
+    probability: F64
 
 
 class FastTreeShap:
     """Exact TreeSHAP for one flattened tree ensemble; build once, call ``shap_values`` many times.
 
     ``max_bits`` bounds the split nodes one lookup table depends on (tables have ``2**max_bits``
-    rows): larger means fewer lookups per row and more memory.
+    rows): larger means fewer lookups per row and more memory. ``block`` is the number of rows a
+    batch kernel explains together (one thread's unit of work).
     """
 
-    def __init__(self, trees: FlatTrees, *, max_bits: int = 8) -> None:
+    def __init__(self, trees: FlatTrees, *, max_bits: int = 8, block: int = DEFAULT_BLOCK) -> None:
+        if block < 1:
+            raise ValueError("block must be at least 1")
         self.trees = trees
+        self.block = block
         self.groups: LeafGroups = leaf_groups(trees, max_bits=max_bits)
-        g = self.groups
-        leaf_sizes = (np.int64(1) << g.depth) * g.depth
-        leaf_table_start = np.zeros(g.n_leaves + 1, dtype=np.int64)
-        np.cumsum(leaf_sizes, out=leaf_table_start[1:])
-        leaf_table, expected = _build_tables(
-            g.value, g.depth, g.slot_start, g.zero_fraction, leaf_table_start
-        )
-        bits = np.diff(g.node_start)
-        widths = np.diff(g.feature_start) + 1
-        self._table_start = np.zeros(g.n_groups + 1, dtype=np.int64)
-        np.cumsum((np.int64(1) << bits) * widths, out=self._table_start[1:])
-        self._table: F64 = _group_tables(
-            g.node_start, g.feature_start, g.leaf_start, g.value, g.depth, g.slot_start, g.slot_column,
-            g.slot_nodes, g.slot_left, leaf_table, leaf_table_start, self._table_start,
-        )  # fmt: skip
-        self.base_value = float(trees.baseline + expected)
+        packed = _pack(self.groups)
+        self._ints, self._floats = packed.ints, packed.floats
+        self._n_features = trees.n_features
+        self._baseline = float(trees.baseline)
+        self.base_value = float(trees.baseline + packed.expected)
         log.debug(
             "fast TreeSHAP ready: %d leaves in %d groups, %.1f MB of tables",
-            g.n_leaves,
-            g.n_groups,
-            self._table.nbytes / 1e6,
+            self.groups.n_leaves,
+            self.groups.n_groups,
+            self.table_bytes / 1e6,
         )
 
     @property
     def n_features(self) -> int:
         """Number of input columns the trees expect."""
-        return self.trees.n_features
+        return self._n_features
 
     @property
     def table_bytes(self) -> int:
-        """Memory held by the lookup tables."""
-        return int(self._table.nbytes)
+        """Memory the kernels read: lookup tables and split nodes."""
+        return int(self._floats.nbytes + self._ints.nbytes)
 
-    def shap_values(self, rows: npt.ArrayLike) -> ShapResult:
-        """Contributions ``(n, f)`` and log-odds ``(n,)`` for ``rows`` (float64, NaN = missing)."""
+    def shap_values(self, rows: npt.ArrayLike, *, slope: float = 1.0, intercept: float = 0.0) -> ShapResult:
+        """Contributions ``(n, f)``, log-odds ``(n,)`` and ``sigmoid(slope * log_odds + intercept)``
+        ``(n,)`` for ``rows`` (float64, NaN = missing; one row may be 1-D)."""
         data = np.ascontiguousarray(rows, dtype=np.float64)
         if data.ndim == 1:
             data = data.reshape(1, -1)
-        if data.ndim != 2 or data.shape[1] != self.n_features:
-            raise ValueError(f"expected rows of {self.n_features} features, got shape {data.shape}")
-        out = np.zeros((data.shape[0], self.n_features), dtype=np.float64)
-        raw = np.empty(data.shape[0], dtype=np.float64)
-        kernel = _explain_parallel if data.shape[0] >= _PARALLEL_MIN_ROWS else _explain_serial
-        g = self.groups
-        kernel(
-            data, out, raw, g.node_start, g.node_feature, g.node_threshold, g.node_missing_left,
-            g.feature_start, g.group_feature, self._table, self._table_start,
-        )  # fmt: skip
-        return ShapResult(self.base_value, out, self.trees.baseline + raw)
+        n = data.shape[0]
+        if data.ndim != 2 or data.shape[1] != self._n_features:
+            raise ValueError(f"expected rows of {self._n_features} features, got shape {data.shape}")
+        log_odds = np.empty(n)
+        prob = np.empty(n)
+        if n < _BLOCK_MIN_ROWS:
+            phi = np.zeros((n, self._n_features))
+            _explain_rows(
+                data, phi, log_odds, prob, self._ints, self._floats, self._baseline, slope, intercept
+            )
+        else:
+            phi = np.empty((n, self._n_features))
+            _explain_blocks(
+                data, phi, log_odds, prob, self._ints, self._floats, self._baseline, slope, intercept,
+                self.block,
+            )  # fmt: skip
+        return ShapResult(self.base_value, phi, log_odds, prob)
 
     def warm(self) -> None:
         """Compile (or load from numba's cache) both kernels so the first real call is fast."""
-        self.shap_values(np.zeros((1, self.n_features)))
-        self.shap_values(np.zeros((_PARALLEL_MIN_ROWS, self.n_features)))
+        self.shap_values(np.zeros((1, self._n_features)))
+        self.shap_values(np.zeros((_BLOCK_MIN_ROWS, self._n_features)))

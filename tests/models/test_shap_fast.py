@@ -67,7 +67,7 @@ def test_one_row_equals_batch(deep_model: tuple[HistGradientBoostingClassifier, 
     batch = fast.shap_values(X[:200]).contributions  # parallel kernel
     for i in (0, 17, 199):
         single = fast.shap_values(X[i]).contributions  # serial kernel, 1-D input
-        np.testing.assert_allclose(single[0], batch[i], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(single[0], batch[i])
 
 
 def test_rejects_wrong_width(bundle: ModelBundle) -> None:
@@ -106,3 +106,33 @@ def test_grouping_does_not_change_the_values(
     np.testing.assert_array_equal(result.log_odds, default.log_odds)
     # Small groups mean more, smaller tables.
     assert other.groups.n_leaves == int(trees.is_leaf.sum())
+
+
+@pytest.mark.parametrize("block", [1, 7, 64])
+def test_batch_blocks_equal_row_by_row(
+    deep_model: tuple[HistGradientBoostingClassifier, np.ndarray], block: int
+) -> None:
+    # Blocks of any size, with a ragged last block, give bit-equal values to one row at a time.
+    model, X = deep_model
+    fast = FastTreeShap(flatten_hgb(model), block=block)
+    rows = X[:203]
+    batch = fast.shap_values(rows)
+    for i in (0, 6, 7, 63, 64, 202):
+        one = fast.shap_values(rows[i])
+        np.testing.assert_array_equal(one.contributions[0], batch.contributions[i])
+        assert one.log_odds[0] == batch.log_odds[i]
+        assert one.probability[0] == batch.probability[i]
+
+
+def test_probability_is_the_calibrated_sigmoid_of_the_log_odds(
+    deep_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+) -> None:
+    model, X = deep_model
+    fast = FastTreeShap(flatten_hgb(model))
+    rows = X[:300]
+    own = fast.shap_values(rows)
+    np.testing.assert_allclose(own.probability, model.predict_proba(rows)[:, 1], rtol=0, atol=1e-12)
+    calibrated = fast.shap_values(rows, slope=0.7, intercept=-1.3)
+    np.testing.assert_array_equal(calibrated.contributions, own.contributions)
+    expected = 1.0 / (1.0 + np.exp(-(0.7 * own.log_odds - 1.3)))
+    np.testing.assert_allclose(calibrated.probability, expected, rtol=1e-15, atol=0)
