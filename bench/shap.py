@@ -1,162 +1,215 @@
 """Exact fast TreeSHAP (models.shap_fast) against shap.TreeExplainer, side by side in one run.
 
-    python -m bench shap [--rows N] [--model MODEL_DIR] [--single N] [--reference-rows N]
+    python -m bench shap [--shapes 3x8,4x16,5x16,6x32] [--trees 300] [--rows 50000] [--quick]
 
-Without ``--model`` it trains a model with the production training settings (``TrainConfig``) on a
-synthetic frame of the real feature list's width (52 columns: flags, counts, ratios, NaNs), 50,000
-rows, ~2 % positive. With ``--model`` it explains rows drawn from that bundle's trees' split values.
-Prints per-row latency (median, p99) and batch throughput of both, their ratios, the agreement with
-TreeExplainer and the additivity error.
+For each model shape (max_depth x max_leaf_nodes) it trains a HistGradientBoosting model of
+``--trees`` trees (no early stopping, the production monotone constraints) on the real 52 features
+of a small generated world (``tests.fixtures_world.build_small_world``: seed 7, 6,000 shipments;
+built once into ``--cache`` with its features saved as ``features.npz``), then measures on those
+features, tiled to ``--rows``:
+
+* exactness: max |fast - TreeExplainer|, additivity against ``decision_function``;
+* one row at a time, the two interleaved call by call: median and p99 wall, CPU per call;
+* batch: fast with 1 and with all numba threads, TreeExplainer (single-threaded): rows/s and CPU
+  microseconds per row (``time.process_time``, robust to machine load).
+
+``--quick`` runs the 3x8 and 5x16 shapes with 100 trees and fewer rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
 
-from models.bundle import ModelBundle
-from models.train import TrainConfig, fit_trees
-from models.trees import FlatTrees
+__all__ = ["main"]
 
 
-class _Spec:
-    def __init__(self, name: str, monotone: int) -> None:
-        self.name, self.monotone, self.dtype, self.group = name, monotone, "float", "bench"
+def _say(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
 
 
-def _synthetic(n: int, f: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    rows = np.empty((n, f))
-    kinds = np.arange(f) % 3
-    rows[:, kinds == 0] = rng.random((n, int((kinds == 0).sum()))) < 0.15  # flags
-    rows[:, kinds == 1] = rng.poisson(0.7, (n, int((kinds == 1).sum())))  # counts
-    rows[:, kinds == 2] = rng.lognormal(0, 1, (n, int((kinds == 2).sum())))  # ratios, values
-    rows[rng.random(rows.shape) < 0.03] = np.nan
-    z = (
-        -5.5
-        + np.nansum(rows[:, :12] * rng.normal(0.6, 0.3, 12), axis=1)
-        + 0.8 * (rows[:, 0] * rows[:, 3] > 0)
+def _features(cache: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The small world's feature matrix and labels (built and saved on first use)."""
+    saved = cache / "features.npz"
+    if not saved.is_file():
+        from graphs.index import PartyIndex
+        from models.workflow import load_world
+        from tests.fixtures_world import build_small_world
+
+        t0 = time.perf_counter()
+        small = build_small_world(cache / "small-world")
+        data = load_world(small.world_dir, PartyIndex.load(small.graph_dir).lookup)
+        np.savez(saved, X=data.features, y=data.labels)
+        _say(f"small world built and featurised in {time.perf_counter() - t0:.0f}s ({saved})")
+    with np.load(saved) as data:
+        return np.ascontiguousarray(data["X"], dtype=np.float64), np.asarray(data["y"])
+
+
+def _fit(x: np.ndarray, y: np.ndarray, depth: int, leaves: int, trees: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    from features.spec import FEATURES
+
+    model = HistGradientBoostingClassifier(
+        max_iter=trees,
+        max_depth=depth,
+        max_leaf_nodes=leaves,
+        min_samples_leaf=20,
+        early_stopping=False,
+        monotonic_cst=[int(s.monotone) for s in FEATURES],
+        random_state=0,
     )
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(np.int8)
-    return rows, y
+    # One OpenMP thread: on a shared, loaded machine more threads make training many times slower.
+    with threadpool_limits(1):
+        return model.fit(x, y)
 
 
-def _rows_from_trees(trees: FlatTrees, n: int, seed: int) -> np.ndarray:
-    # Values around the trees' own thresholds, so rows reach all kinds of leaves.
-    rng = np.random.default_rng(seed)
-    rows = rng.normal(size=(n, trees.n_features))
-    for j in range(trees.n_features):
-        th = trees.threshold[(trees.feature == j) & (trees.is_leaf == 0)]
-        if th.size:
-            rows[:, j] = rng.choice(th, n) + rng.normal(0, 1e-3, n)
-    rows[rng.random(rows.shape) < 0.03] = np.nan
-    return rows
+@dataclass(frozen=True)
+class _Timing:
+    wall_us: list[float]
+    cpu_us: float  # CPU per call (or per row, for batches)
 
 
-def _say(*parts: str) -> None:
-    sys.stdout.write(" ".join(parts) + "\n")
+def _one_by_one(
+    calls: list[tuple[str, Callable[[np.ndarray], Any]]], rows: np.ndarray, n: int
+) -> dict[str, _Timing]:
+    # Interleaved call by call so that each function sees the same machine load and cache state.
+    wall: dict[str, list[float]] = {name: [] for name, _ in calls}
+    cpu = dict.fromkeys(wall, 0.0)
+    for i in range(n):
+        row = rows[i % rows.shape[0]][None, :]
+        for name, fn in calls:
+            c0, w0 = time.process_time(), time.perf_counter()
+            fn(row)
+            wall[name].append((time.perf_counter() - w0) * 1e6)
+            cpu[name] += time.process_time() - c0
+    return {name: _Timing(wall[name], cpu[name] / n * 1e6) for name in wall}
 
 
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    arr = np.asarray(samples) * 1e6
-    return float(np.median(arr)), float(np.percentile(arr, 99))
+def _batch(fn: Callable[[np.ndarray], Any], rows: np.ndarray, repeats: int) -> tuple[float, float]:
+    """Median rows/s over ``repeats`` runs and CPU microseconds per row."""
+    rates, cpu = [], []
+    for _ in range(repeats):
+        c0, w0 = time.process_time(), time.perf_counter()
+        fn(rows)
+        rates.append(rows.shape[0] / (time.perf_counter() - w0))
+        cpu.append((time.process_time() - c0) / rows.shape[0] * 1e6)
+    return float(np.median(rates)), float(np.median(cpu))
+
+
+def _shape(label: str, model: Any, rows: np.ndarray, args: argparse.Namespace, shap: Any) -> dict[str, float]:
+    from models.shap_fast import FastTreeShap
+    from models.trees import flatten_hgb
+
+    t0 = time.perf_counter()
+    fast = FastTreeShap(flatten_hgb(model))
+    fast.warm()
+    build_s = time.perf_counter() - t0
+    reference = shap.TreeExplainer(model)
+    ref_rows = rows[: args.reference_rows]
+
+    expected = np.asarray(reference.shap_values(ref_rows))
+    got = fast.shap_values(ref_rows)
+    diff = float(np.abs(got.contributions - expected).max())
+    additivity = float(
+        np.abs(got.base_value + got.contributions.sum(1) - model.decision_function(ref_rows)).max()
+    )
+
+    one = _one_by_one([("fast", fast.shap_values), ("reference", reference.shap_values)], rows, args.single)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    fast_1t = _batch(fast.shap_values, rows, args.repeats)
+    numba.set_num_threads(threads)
+    fast_nt = _batch(fast.shap_values, rows, args.repeats)
+    ref_b = _batch(reference.shap_values, ref_rows, 1)
+
+    f_med, f_p99 = np.median(one["fast"].wall_us), np.percentile(one["fast"].wall_us, 99)
+    r_med, r_p99 = np.median(one["reference"].wall_us), np.percentile(one["reference"].wall_us, 99)
+    g = fast.groups
+    _say(
+        f"== {label}: {model.n_iter_} trees, {g.n_leaves} leaves, {g.n_groups} groups, "
+        f"{fast.table_bytes / 1e6:.1f} MB of tables, built in {build_s:.1f}s"
+    )
+    _say(f"{'':34s}{'fast':>12s}{'TreeExplainer':>16s}{'ratio':>8s}")
+    _say(f"{'one row, median wall (us)':34s}{f_med:12.1f}{r_med:16.1f}{r_med / f_med:8.1f}")
+    _say(f"{'one row, p99 wall (us)':34s}{f_p99:12.1f}{r_p99:16.1f}{r_p99 / f_p99:8.1f}")
+    f_cpu, r_cpu = one["fast"].cpu_us, one["reference"].cpu_us
+    _say(f"{'one row, CPU per call (us)':34s}{f_cpu:12.1f}{r_cpu:16.1f}{r_cpu / f_cpu:8.1f}")
+    _say(f"{'batch rows/s, 1 thread':34s}{fast_1t[0]:12,.0f}{ref_b[0]:16,.0f}{fast_1t[0] / ref_b[0]:8.1f}")
+    _say(
+        f"{f'batch rows/s, {threads} threads':34s}{fast_nt[0]:12,.0f}{ref_b[0]:16,.0f}"
+        f"{fast_nt[0] / ref_b[0]:8.1f}"
+    )
+    cpu_ratio = ref_b[1] / fast_1t[1]
+    _say(f"{'batch CPU per row (us), 1 thread':34s}{fast_1t[1]:12.2f}{ref_b[1]:16.1f}{cpu_ratio:8.1f}")
+    _say(f"max |fast - TreeExplainer| ({ref_rows.shape[0]} rows): {diff:.1e}; additivity: {additivity:.1e}")
+    return {
+        "diff": diff,
+        "additivity": additivity,
+        "one_row_ratio": r_med / f_med,
+        "one_row_cpu_ratio": r_cpu / f_cpu,
+        "batch_ratio": fast_nt[0] / ref_b[0],
+        "batch_cpu_ratio": cpu_ratio,
+    }
 
 
 def main(argv: list[str]) -> int:
-    """Run the benchmark; prints a table of figures."""
+    """Run the benchmark; prints one table per model shape and whether the targets are met."""
     parser = argparse.ArgumentParser(prog="python -m bench shap")
-    parser.add_argument("--rows", type=int, default=100_000, help="rows of the fast batch run")
-    parser.add_argument("--single", type=int, default=2_000, help="one-row calls to time (fast path)")
-    parser.add_argument("--reference-rows", type=int, default=1_000, help="rows for shap.TreeExplainer")
-    parser.add_argument("--model", help="a model bundle directory instead of the synthetic model")
+    parser.add_argument("--shapes", default="3x8,4x16,5x16,6x32", help="depth x leaves, comma-separated")
+    parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument("--rows", type=int, default=50_000, help="rows of the fast batch runs")
+    parser.add_argument("--single", type=int, default=1_000, help="one-row calls of each explainer")
+    parser.add_argument("--reference-rows", type=int, default=1_000, help="rows for TreeExplainer's batch")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of each fast batch run (median)")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "catchall-bench-shap"
+    )
+    parser.add_argument("--quick", action="store_true", help="3x8 and 5x16, 100 trees, fewer rows")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.shapes, args.trees, args.rows, args.single, args.reference_rows, args.repeats = (
+            "3x8,5x16", 100, 10_000, 200, 200, 1,
+        )  # fmt: skip
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import shap
 
-    if args.model:
-        bundle = ModelBundle.load(args.model)
-        estimator = bundle.estimator
-        explainer = bundle.explainer
-        rows = _rows_from_trees(bundle.trees, args.rows, seed=1)
-        source = f"bundle {bundle.version}"
-    else:
-        x_train, y = _synthetic(50_000, 52, seed=0)
-        specs: Any = [_Spec(f"f{j}", 1 if j < 12 and j % 3 else 0) for j in range(52)]
-        t0 = time.perf_counter()
-        estimator = fit_trees(x_train, y, specs, TrainConfig())
-        fit_s = time.perf_counter() - t0
-        from models.shap_fast import FastTreeShap
-        from models.trees import flatten_hgb
-
-        explainer = FastTreeShap(flatten_hgb(estimator))
-        rows, _ = _synthetic(args.rows, 52, seed=1)
-        source = f"synthetic model (TrainConfig defaults, fit {fit_s:.1f}s)"
-    explainer.warm()
-    trees = explainer.trees
-    leaves = int(trees.is_leaf.sum())
-    _say(f"model: {source}: {trees.n_trees} trees, {leaves} leaves, {trees.n_features} features")
-    _say(f"numba threads: {numba.get_num_threads()} ({numba.threading_layer()})")
-
-    reference = shap.TreeExplainer(estimator)
-    # Agreement and additivity on the reference rows.
-    ref_rows = rows[: args.reference_rows]
-    t0 = time.perf_counter()
-    ref = np.asarray(reference.shap_values(ref_rows))
-    ref_batch_s = time.perf_counter() - t0
-    fast = explainer.shap_values(ref_rows)
-    max_diff = float(np.abs(fast.contributions - ref).max())
-    additivity = float(
-        np.abs(fast.base_value + fast.contributions.sum(1) - estimator.decision_function(ref_rows)).max()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    x, y = _features(args.cache)
+    rows = np.ascontiguousarray(np.resize(x, (args.rows, x.shape[1])))
+    layer = numba.threading_layer()  # type: ignore[attr-defined]
+    _say(
+        f"features: {x.shape[0]:,} shipments x {x.shape[1]} (tiled to {rows.shape[0]:,} rows); "
+        f"numba {numba.get_num_threads()} threads ({layer}); "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
-
-    # One row at a time, interleaved so both see the same machine load.
-    n_single = min(args.single, rows.shape[0])
-    n_ref_single = min(200, n_single)
-    fast_one: list[float] = []
-    ref_one: list[float] = []
-    for i in range(n_single):
-        row = rows[i : i + 1]
-        t0 = time.perf_counter()
-        explainer.shap_values(row)
-        fast_one.append(time.perf_counter() - t0)
-        if i < n_ref_single:
-            t0 = time.perf_counter()
-            reference.shap_values(row)
-            ref_one.append(time.perf_counter() - t0)
-
-    # Batch: all threads, then one thread (per-core figure).
-    t0 = time.perf_counter()
-    explainer.shap_values(rows)
-    fast_batch_s = time.perf_counter() - t0
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    t0 = time.perf_counter()
-    explainer.shap_values(rows[: max(1, rows.shape[0] // 4)])
-    fast_batch_1t_s = time.perf_counter() - t0
-    numba.set_num_threads(threads)
-
-    f_med, f_p99 = _percentiles(fast_one)
-    r_med, r_p99 = _percentiles(ref_one)
-    fast_rps = rows.shape[0] / fast_batch_s
-    fast_rps_1t = max(1, rows.shape[0] // 4) / fast_batch_1t_s
-    ref_rps = ref_rows.shape[0] / ref_batch_s
-    _say(f"{'':28s}{'fast (numba)':>16s}{'shap.TreeExplainer':>20s}{'ratio':>10s}")
-    _say(f"{'one row, median (us)':28s}{f_med:16.1f}{r_med:20.1f}{r_med / f_med:10.1f}")
-    _say(f"{'one row, p99 (us)':28s}{f_p99:16.1f}{r_p99:20.1f}{r_p99 / f_p99:10.1f}")
-    _say(f"{'batch, rows/s (all threads)':28s}{fast_rps:16,.0f}{ref_rps:20,.0f}{fast_rps / ref_rps:10.1f}")
-    _say(f"{'batch, rows/s (1 thread)':28s}{fast_rps_1t:16,.0f}{ref_rps:20,.0f}{fast_rps_1t / ref_rps:10.1f}")
-    _say(f"max |fast - TreeExplainer| over {ref_rows.shape[0]} rows: {max_diff:.2e}")
-    _say(f"max additivity error (base + sum - decision_function): {additivity:.2e}")
-    ok = max_diff <= 1e-6 and additivity <= 1e-6 and r_med / f_med >= 20 and fast_rps / ref_rps >= 20
-    _say("targets (diff, additivity <= 1e-6; ratio >= 20 per row and batch):", "met" if ok else "NOT met")
+    ok = True
+    for spec in args.shapes.split(","):
+        depth, leaves = (int(v) for v in spec.split("x"))
+        model = _fit(x, y, depth, leaves, args.trees)
+        r = _shape(f"depth {depth} / {leaves} leaves", model, rows, args, shap)
+        met = (
+            r["diff"] <= 1e-6
+            and r["additivity"] <= 1e-6
+            and r["one_row_ratio"] >= 20
+            and r["batch_ratio"] >= 20
+        )
+        _say(f"targets (exact to 1e-6; >= 20x per row, one row and batch): {'met' if met else 'NOT met'}")
+        ok &= met
+    _say(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0 if ok else 1
 
 
