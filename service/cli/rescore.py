@@ -39,7 +39,12 @@ def rescore(
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:8786) (dask engine)."
     ),
-    workers: int = typer.Option(2, "--workers", min=1, help="LocalCluster worker processes (dask engine)."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Worker processes (local: default one per core, at most 2; dask LocalCluster: default 2).",
+    ),
     enqueue: bool = typer.Option(
         False, "--enqueue", help="Open review cases for review/hold shipments without an open case."
     ),
@@ -80,7 +85,7 @@ def rescore(
         settings=settings,
         engine=Engine(engine),
         scheduler=scheduler,
-        workers=workers,
+        workers=workers or 2,
         enqueue=enqueue,
         restart=restart,
         chunk_rows=chunk_rows,
@@ -100,9 +105,9 @@ def rescore(
         from service.rescore.dask_engine import dask_runner
 
         del scorer  # the workers load their own; the client only writes parts
-        runner = dask_runner(scorer_spec(job, versions[1]), workers=workers, scheduler=scheduler)
+        runner = dask_runner(scorer_spec(job, versions[1]), workers=job.workers, scheduler=scheduler)
     else:
-        runner = local_runner(scorer, case_opener(settings) if enqueue else None)
+        runner = local_runner(scorer, case_opener(settings) if enqueue else None, processes=workers)
     try:
         with progress("rescoring", spec.rows, quiet=quiet) as advance:
             summary = run_rescore(

@@ -319,3 +319,23 @@ def test_a_process_that_ran_the_openmp_kernels_does_not_fork(
     assert default_processes() == 1
     with pytest.raises(RuntimeError, match="cannot fork rescore workers"):
         next(iter(run_forked(iter([]), rescore_home.scorer, None, processes=2)))
+
+
+def test_cli_workers_1_scores_in_one_process(rescore_home: RescoreHome, tmp_path: Path) -> None:
+    """``--workers 1`` keeps the local engine in the calling process (no forked workers)."""
+    source = _input(rescore_home, tmp_path, 200)
+    out = tmp_path / "one.parquet"
+    script = (
+        "from service.rescore import processes\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise AssertionError('forked although --workers 1')\n"
+        "processes.run_forked = refuse\n"
+        "from service.cli import main; main()"
+    )
+    args = [sys.executable, "-c", script, "rescore", str(source), "--out", str(out), "--workers", "1", "-q"]
+    done = subprocess.run(
+        args, env={**os.environ, **rescore_home.env}, capture_output=True, text=True, check=False, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rescored 200 of 200 rows" in done.stdout
+    _assert_same(_rows(out), _reference(rescore_home.scorer, source))
