@@ -190,10 +190,9 @@ def main(argv: list[str]) -> int:
     args.cache.mkdir(parents=True, exist_ok=True)
     x, y = _features(args.cache)
     rows = np.ascontiguousarray(np.resize(x, (args.rows, x.shape[1])))
-    layer = numba.threading_layer()  # type: ignore[attr-defined]
     _say(
         f"features: {x.shape[0]:,} shipments x {x.shape[1]} (tiled to {rows.shape[0]:,} rows); "
-        f"numba {numba.get_num_threads()} threads ({layer}); "
+        f"numba {numba.get_num_threads()} threads; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     ok = True
@@ -209,7 +208,8 @@ def main(argv: list[str]) -> int:
         )
         _say(f"targets (exact to 1e-6; >= 20x per row, one row and batch): {'met' if met else 'NOT met'}")
         ok &= met
-    _say(f"load average at the end {os.getloadavg()[0]:.1f}")
+    layer = numba.threading_layer()  # type: ignore[attr-defined]  # known once a kernel has run
+    _say(f"numba threading layer {layer}; load average at the end {os.getloadavg()[0]:.1f}")
     return 0 if ok else 1
 
 
