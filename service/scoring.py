@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, overload
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from features.columns import shipments_to_table
@@ -41,6 +40,7 @@ _CONTEXT_COLUMNS = (
     "party_name", "entity_id", "is_new", "hops_to_listed", "listed_within_2", "listed_ownership",
     "shared_id_listed", "cluster_size",
 )  # fmt: skip
+_ENTRY_COLUMNS = ("role", *_CONTEXT_COLUMNS)
 
 
 def _graph_fingerprint(index: PartyIndex) -> str:
@@ -61,15 +61,18 @@ class _GraphContext(Sequence[dict[str, Any]]):
     rescoring usually none, and walking every party's path costs about a quarter of a batch's time.
     """
 
-    def __init__(self, scorer: Scorer, parties: pd.DataFrame, n: int) -> None:
+    def __init__(self, scorer: Scorer, fb: FeatureBatch, n: int) -> None:
         self._scorer = scorer
         self._n = n
         self._cache: dict[int, dict[str, Any]] = {}
-        named = parties["entity_id"].notna().to_numpy() if len(parties) else np.zeros(0, dtype=bool)
-        self._parties = parties[named]
-        ships = self._parties["ship"].to_numpy(dtype=np.int64)
-        self._order = np.argsort(ships, kind="stable")
-        self._bounds = np.searchsorted(ships[self._order], np.arange(n + 1))
+        # Columns as numpy arrays, not the party_lookup frame: for one shipment the frame, its row
+        # selection and to_dict cost milliseconds, the arrays microseconds (bench/results/api.md).
+        self._cols = fb.party_columns(["ship", *_ENTRY_COLUMNS])
+        named = np.flatnonzero(np.fromiter((e is not None for e in self._cols["entity_id"]), dtype=bool))
+        ships = self._cols["ship"][named].astype(np.int64, copy=False)
+        order = np.argsort(ships, kind="stable")
+        self._rows = named[order]
+        self._bounds = np.searchsorted(ships[order], np.arange(n + 1))
 
     def __len__(self) -> int:
         return self._n
@@ -90,16 +93,20 @@ class _GraphContext(Sequence[dict[str, Any]]):
         return self._cache[i]
 
     def _build(self, i: int) -> dict[str, Any]:
-        rows = self._parties.iloc[self._order[self._bounds[i] : self._bounds[i + 1]]]
         entries: list[dict[str, Any]] = []
-        for rec in rows[["role", *_CONTEXT_COLUMNS]].to_dict("records"):
-            entry = {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()}
+        for r in self._rows[self._bounds[i] : self._bounds[i + 1]].tolist():
+            entry = {c: _plain(self._cols[c][r]) for c in _ENTRY_COLUMNS}
             entry["role"] = str(entry["role"])
             hops = entry["hops_to_listed"]
             near = hops < _UNREACHABLE and hops <= CONTEXT_MAX_HOPS
             entry["path_to_listed"] = self._scorer.path_to_listed(str(entry["entity_id"])) if near else []
             entries.append(entry)
         return {"parties": entries}
+
+
+def _plain(value: Any) -> Any:
+    # numpy scalars become Python ones (the entry is JSON for the API).
+    return value.item() if isinstance(value, np.generic) else value
 
 
 class Scorer:
@@ -180,7 +187,7 @@ class Scorer:
             reasons=LazyRows(n, lambda i: [r.as_dict() for r in ranked.row(i)]),
             red_flags=HitRows(fb.red_flags),
             screening=screening,
-            graph=_GraphContext(self, fb.party_lookup, n),
+            graph=_GraphContext(self, fb, n),
             model_version=self.model_version,
             data_version=self.data_version,
             table=table,
