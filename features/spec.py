@@ -256,8 +256,8 @@ FEATURE_INDEX: dict[str, int] = {f.name: i for i, f in enumerate(FEATURES)}
 # (``world.population``), not what every scheme shares (Tier 1-2 items at the common 0.6, technology
 # exporters) nor a vehicle's country unless the branch selects parties by country; and (2) the evidence
 # shows: among the scheme's shipments the feature differs from honest ones by at least 0.25 pooled
-# standard deviations in the direction its reason states (on worlds of 30,000 and 200,000 shipments;
-# ``python -m bench crossseed`` prints this audit). Entry by entry: bench/results/models-quality.md.
+# standard deviations in the direction its reason states (on the worlds of seeds 1 and 2, 30,000 and
+# 200,000 shipments; ``python -m bench crossseed`` prints this audit). Entry by entry: bench/results/models-quality.md.
 SCHEME_SIGNALS: dict[str, frozenset[str]] = {
     # Fronts: the patron's address / phone / e-mail / director, an echo of its name or an alias; young
     # (70 % incorporated after Feb 2022), little web presence, foreign phone lines, agent addresses, and
@@ -277,12 +277,10 @@ SCHEME_SIGNALS: dict[str, frozenset[str]] = {
          "new_company_non_gecc", "residential_address", "n_phone_country_mismatch", "max_ppr_listed",
          "min_hops_to_listed", "end_use_vague"}
     ),
-    # A hub forwarder as consignee and (60 %) end user, Tier 1-2 items at 0.85, hub routes; the
-    # scheme's own forwarders have foreign phone lines.
+    # A hub forwarder as consignee and (60 %) end user, Tier 1-2 items at 0.85, hub routes.
     "forwarder_as_end_user": frozenset(
         {"end_user_forwarder", "consignee_intermediary_type", "dest_hub", "n_hub_transits",
-         "n_detected_flags", "max_chpl_tier_rank", "chpl_tier12_value_share", "route_length",
-         "n_phone_country_mismatch"}
+         "n_detected_flags", "max_chpl_tier_rank", "chpl_tier12_value_share"}
     ),
     # Cover-story end uses for Tier 1-2 items (0.92), consignees chosen outside the GECC.
     "implausible_civil_end_use": frozenset(
