@@ -96,12 +96,30 @@ _ANSWER_DTYPES: dict[str, np.dtype[Any]] = {
 # Distinct party keys whose answers are kept before the table starts over (~0.5 KB each with the key's
 # strings: bounded memory in long rescoring runs).
 _ANSWERS_KEPT = 250_000
+# Up to this many input rows (an online score's few parties) the keys are read from one object array
+# in Python: a pandas conversion per column costs tens of microseconds each, whatever the rows.
+_FEW_ROWS = 64
+_LOOKUP_INDEX = pd.Index(list(LOOKUP_COLUMNS))
 
 
 def _objects(column: pd.Series[Any]) -> list[Any]:
     """A column as Python objects with every kind of missing value (None, NaN, NA, NaT) as ``None``."""
     values: list[Any] = column.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
     return values
+
+
+def _many_keys(parties: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Lookup keys (``LOOKUP_COLUMNS`` values, missing as ``None``) of each row, column by column."""
+    n = len(parties)
+    cols = [_objects(parties[c]) if c in parties else [None] * n for c in LOOKUP_COLUMNS]
+    return list(zip(*cols, strict=True))
+
+
+def _few_keys(parties: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The keys of :func:`_many_keys` for a few rows: one object array, missing values mapped in Python."""
+    at = parties.columns.get_indexer(_LOOKUP_INDEX).tolist()
+    block: list[list[Any]] = parties.to_numpy(dtype=object).tolist()
+    return [tuple(None if j < 0 else _none_if_missing(row[j]) for j in at) for row in block]
 
 
 def _none_if_missing(v: Any) -> Any:
@@ -260,8 +278,7 @@ class PartyIndex:
         columns are one ``take`` each from the answer table.
         """
         n = len(parties)
-        cols = [_objects(parties[c]) if c in parties else [None] * n for c in LOOKUP_COLUMNS]
-        keys: list[tuple[Any, ...]] = list(zip(*cols, strict=True))
+        keys = _few_keys(parties) if n <= _FEW_ROWS else _many_keys(parties)
         known = self._answer_rows
         get = known.get
         rows = np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=n)
