@@ -53,6 +53,15 @@ def _history(page: Page) -> list[list[str]]:
     return _rows(_section(page, "History").locator("table"))
 
 
+def _details(page: Page) -> list[dict[str, str]]:
+    """Per history row, its details as shown: term -> text."""
+    out = []
+    for row in _section(page, "History").locator("tbody tr").all():
+        terms, texts = row.locator("dt").all_inner_texts(), row.locator("dd").all_inner_texts()
+        out.append(dict(zip(terms, texts, strict=True)))
+    return out
+
+
 def test_sign_in_is_required_and_checks_the_key(web_server: LiveServer, sign_in: SignIn) -> None:
     page = sign_in("ana")
     expect(page.locator("header")).to_contain_text("ana (analyst)")
@@ -169,9 +178,11 @@ def test_decision_with_rationale_is_recorded_in_the_history(web_server: LiveServ
     assert [row[0] for row in history] == ["1", "2", "3", "4"]
     assert [row[2:4] for row in history] == [["bot", "opened"], ["bob", "assigned"], ["bob", "decision"],
                                              ["bob", "decision"]]  # fmt: skip
-    assert '"rationale": "ask the consignee for the end-user certificate"' in history[2][4]
-    assert '"decision": "release"' in history[3][4]
-    assert '"closes": true' in history[3][4]
+    details = _details(page)
+    assert details[2]["decision"] == "request_info"
+    assert details[2]["rationale"] == "ask the consignee for the end-user certificate"
+    assert (details[3]["decision"], details[3]["closes"]) == ("release", "true")
+    assert details[3]["score_id"] == result["score_id"]
     screenshot(page, "case-closed")
 
 
@@ -211,8 +222,10 @@ def test_a_hold_needs_a_second_approver(
     expect(sue.locator("#summary")).to_contain_text("decided deny by ana, approved by sue")
     history = _history(sue)
     assert [row[2:4] for row in history][-2:] == [["ana", "decision"], ["sue", "approved"]]
-    assert '"needs_approval": true' in history[-2][4]
-    assert '"comment": "agreed: listed consignee"' in history[-1][4]
+    details = _details(sue)
+    assert (details[-2]["decision"], details[-2]["needs_approval"]) == ("deny", "true")
+    assert details[-1] == {"approved": "true", "comment": "agreed: listed consignee", "decided_by": "ana",
+                           "decision": "deny"}  # fmt: skip
 
 
 def test_a_supervisor_cannot_approve_her_own_decision(web_server: LiveServer, sign_in: SignIn) -> None:
