@@ -141,6 +141,9 @@ def evaluate(
             say(f"  baseline {name}: pr_auc={b['pr_auc']:.3f} recall@review={b['recall_at_review_rate']:.3f}")
         for scheme, recall in report["per_scheme_recall"].items():
             say(f"  scheme {scheme}: recall={recall:.3f}")
+        for target in report.get("targets", {}).values():
+            state = "holds" if target["holds"] else ("NOT met" if target["attainable"] else "cannot hold")
+            say(f"  target {state}: {target['why']}")
 
 
 def register(app: typer.Typer) -> None:

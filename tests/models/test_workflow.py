@@ -109,3 +109,30 @@ def test_cli_errors_are_one_line_with_what_to_do(tmp_path: Path, monkeypatch: py
         assert "Traceback" not in result.output
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.slow
+def test_cli_evaluate_prints_each_target_and_why(
+    tiny: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.settings import get_settings
+
+    world, _, out, _ = tiny
+    monkeypatch.setenv("CATCHALL_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(_cli(), ["evaluate", "--model", str(out), "--world", str(world)])
+        report = json.loads(
+            CliRunner()
+            .invoke(_cli(), ["evaluate", "--model", str(out), "--world", str(world), "--json"])
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines() if line.strip().startswith("target ")]
+    assert len(lines) == len(report["targets"]) > 0
+    for target, line in zip(report["targets"].values(), lines, strict=True):
+        assert line.endswith(target["why"])
+        assert ("holds" in line.split(":")[0]) == bool(target["holds"])
