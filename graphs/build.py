@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -122,6 +123,12 @@ def _values(series: pd.Series[Any]) -> list[Any]:
     """A column as Python objects (fast for Arrow-backed columns too), missing values as ``None``."""
     out: list[Any] = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
     return out
+
+
+def _ids(series: pd.Series[Any]) -> list[Any]:
+    """A column of node ids with its strings interned: every edge that names a node then shares the node
+    key's string object instead of holding its own copy read from the frame (millions at scale)."""
+    return [sys.intern(v) if isinstance(v, str) else v for v in _values(series)]
 
 
 def _cleaned(frame: pd.DataFrame, name: str) -> list[Any]:
@@ -261,7 +268,7 @@ def add_entities(
     if frame.empty:
         return 0
     n = len(frame)
-    ids = [str(v) for v in frame["id"].tolist()]
+    ids = [sys.intern(str(v)) for v in frame["id"].tolist()]
     kinds = [k or "company" for k in _cleaned(frame, "kind")]
     bad = set(kinds) - set(ENTITY_KINDS)
     if bad:
@@ -328,7 +335,7 @@ def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
         raise ValueError(
             f"identifiers: unknown kind(s) {sorted(bad)}; expected {', '.join(IDENTIFIER_KINDS)}"
         )
-    eids = _values(identifiers["entity_id"])
+    eids = _ids(identifiers["entity_id"])
     kinds = _values(identifiers["kind"])
     values = _cleaned(identifiers, "value")
     nodes, succ, pred = _raw(G)
@@ -389,7 +396,7 @@ def add_relationships(
     n = skipped = 0
     nodes, succ, pred = _raw(G)
     rows = zip(
-        _values(frame["src_id"]), _values(frame["dst_id"]), _values(frame["kind"]), _cleaned(frame, "share"),
+        _ids(frame["src_id"]), _ids(frame["dst_id"]), _values(frame["kind"]), _cleaned(frame, "share"),
         _cleaned(frame, "count"), _dates(frame, "first_date"), _dates(frame, "last_date"), strict=True,
     )  # fmt: skip
     with gc_paused():
