@@ -250,6 +250,10 @@ class ScoringEngine(Protocol):
         """Score and explain one shipment with some feature values overridden (what-if)."""
         ...
 
+    def record(self, table: pa.Table) -> int:
+        """Add stored, newly scored shipments to the party graph (after scoring them)."""
+        ...
+
     def model_info(self) -> dict[str, Any]:
         """Version, training date, features, metrics, thresholds and global importance."""
         ...

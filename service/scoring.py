@@ -128,6 +128,8 @@ class Scorer:
         self._lock = threading.Lock()
         # Sentences of reasons, shared by every batch this scorer scores (values repeat across them).
         self._words = ReasonWords(bundle.specs)
+        # Shipment ids whose trade this process added to the graph (see record).
+        self._recorded: set[str] = set()
 
     @property
     def model_version(self) -> str:
@@ -209,6 +211,27 @@ class Scorer:
         return self.score_table(shipments_to_table([shipment]), overrides=overrides or None).shipment(0)
 
     # ------------------------------------------------------------------ graph
+    def record(self, table: pa.Table) -> int:
+        """Add scored shipments (flat rows) to the party graph: their parties and trade edges join it
+        and the touched nodes' features are updated, so later scores see them. Returns the rows added.
+
+        Call it after the scores are stored, never before scoring: a shipment's own trade must not feed
+        its own score. A shipment id this scorer has added already is skipped (the graph keeps its
+        first trade; a rebuild reads the stored body). Callers pass only first submissions: shipments
+        stored before start-up are in the graph from the database (``service.graph_store``).
+        """
+        rows: list[dict[str, Any]] = table.to_pylist()
+        added = 0
+        with self._lock:
+            for row in rows:
+                shipment_id = str(row["shipment_id"])
+                if shipment_id in self._recorded:
+                    continue
+                self.index.add_shipment(row)
+                self._recorded.add(shipment_id)
+                added += 1
+        return added
+
     def path_to_listed(self, entity_id: str) -> list[dict[str, Any]]:
         """The graph path from an entity to its nearest listed party, each node described."""
         with self._lock:

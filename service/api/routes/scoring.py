@@ -71,6 +71,8 @@ def submit(
 ) -> list[StoredResult]:
     """Score and store shipments (idempotent by shipment id) in one transaction; results in order.
 
+    Newly stored shipments are then added to the scorer's party graph (``Scorer.record``).
+
     Scoring goes through ``batcher``, which shares one pipeline call among concurrent requests.
     """
     digests = [scores.body_hash(s.model_dump(mode="json", exclude_unset=True)) for s in shipments]
@@ -95,6 +97,12 @@ def submit(
             written = _write(session, items, actor)
         for i, stored in zip(todo, written, strict=True):
             results[i] = stored
+        # Every scored shipment feeds the graph, after its own score (product.md). Replays wrote
+        # nothing; an amendment's shipment is in the graph already (added on first submission, or at
+        # start-up from the database), so only first submissions are added.
+        fresh = [k for k, s in zip(scored.indices, written, strict=True) if not (s.replayed or s.amended)]
+        if fresh and scored.batch.table is not None:
+            batcher.scorer.record(scored.batch.table.take(fresh))
     return [r for r in results if r is not None]
 
 
