@@ -232,7 +232,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
             "A counterparty shares its address or phone with {value:.0f} entities"),
     feature("min_counterparties", "float", "graph", 0,
             "Fewest distinct trade counterparties of a consignee, end user or intermediary",
-            "A counterparty has traded with only {value:.0f} other parties",
+            "A counterparty has a thin trade history: {value:.0f} other trading partners",
             "The counterparties have an established trade history ({value:.0f}+ partners)"),
     feature("n_new_entities", "int", "graph", 0, "Counterparties not seen before in the graph",
             "{value:.0f} counterparties are unknown to the relationship graph"),
@@ -257,7 +257,8 @@ FEATURE_INDEX: dict[str, int] = {f.name: i for i, f in enumerate(FEATURES)}
 # exporters) nor a vehicle's country unless the branch selects parties by country; and (2) the evidence
 # shows: among the scheme's shipments the feature differs from honest ones by at least 0.25 pooled
 # standard deviations in the direction its reason states (on the worlds of seeds 1 and 2, 30,000 and
-# 200,000 shipments; ``python -m bench crossseed`` prints this audit). Entry by entry: bench/results/models-quality.md.
+# 200,000 shipments; ``python -m bench crossseed`` prints this audit). Entry by entry:
+# bench/results/models-quality.md.
 SCHEME_SIGNALS: dict[str, frozenset[str]] = {
     # Fronts: the patron's address / phone / e-mail / director, an echo of its name or an alias; young
     # (70 % incorporated after Feb 2022), little web presence, foreign phone lines, agent addresses, and
