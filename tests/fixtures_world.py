@@ -25,7 +25,7 @@ import pytest
 from service.scoring import Scorer
 from service.settings import Settings
 
-__all__ = ["SmallWorld", "build_small_world", "small_scorer", "small_world"]
+__all__ = ["SmallWorld", "build_small_world", "serving_scorer", "small_scorer", "small_world"]
 
 SEED = 7
 ENTITIES = 1000
@@ -105,4 +105,11 @@ def small_world(request: pytest.FixtureRequest) -> SmallWorld:
 @pytest.fixture(scope="session")
 def small_scorer(small_world: SmallWorld) -> Scorer:
     """A scorer on the small world (audit rate 1 %), shared by the session: do not mutate its index."""
+    return small_world.scorer(Settings())
+
+
+@pytest.fixture(scope="session")
+def serving_scorer(small_world: SmallWorld) -> Scorer:
+    """A separate scorer for live servers: every new score there grows its graph (``Scorer.record``), so
+    the servers must not share ``small_scorer``, whose index other tests read as built."""
     return small_world.scorer(Settings())

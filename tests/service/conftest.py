@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fixtures_world import small_scorer, small_world
+from tests.fixtures_world import serving_scorer, small_scorer, small_world
 from tests.service.server import live_server
 
-__all__ = ["live_server", "small_scorer", "small_world"]
+__all__ = ["live_server", "serving_scorer", "small_scorer", "small_world"]

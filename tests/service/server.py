@@ -90,9 +90,9 @@ def run_server(settings: Settings, scorer: ScoringEngine | None) -> Iterator[Liv
 
 @pytest.fixture
 def live_server(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, small_scorer: ScoringEngine
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, serving_scorer: ScoringEngine
 ) -> Iterator[LiveServer]:
-    """A real server on the test database with the small world's scorer."""
+    """A real server on the test database with the small world's serving scorer."""
     settings = Settings(home=tmp_path_factory.mktemp("home"), database_url=database_url)
-    with run_server(settings, small_scorer) as server:
+    with run_server(settings, serving_scorer) as server:
         yield server

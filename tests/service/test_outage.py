@@ -32,7 +32,7 @@ def test_database_outage_gives_503_and_recovers(
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         pytest.skip("the outage test runs on PostgreSQL (CATCHALL_TEST_DATABASE=postgres)")
-    small_scorer: ScoringEngine = request.getfixturevalue("small_scorer")  # only built when needed
+    small_scorer: ScoringEngine = request.getfixturevalue("serving_scorer")  # only built when needed
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
     proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)

@@ -19,10 +19,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from service.db import get_engine, migrate
 from service.scored import ScoringEngine
 from service.settings import Settings
-from tests.fixtures_world import SmallWorld, small_scorer, small_world
+from tests.fixtures_world import SmallWorld, serving_scorer, small_scorer, small_world
 from tests.service.server import LiveServer, run_server
 
-__all__ = ["SignIn", "browser", "sign_in", "small_scorer", "small_world", "web_server"]
+__all__ = ["SignIn", "browser", "serving_scorer", "sign_in", "small_scorer", "small_world", "web_server"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path("/tmp/web")
@@ -35,13 +35,13 @@ SignIn = Callable[[str], Page]
 
 @pytest.fixture(scope="session")
 def web_server(
-    tmp_path_factory: pytest.TempPathFactory, small_world: SmallWorld, small_scorer: ScoringEngine
+    tmp_path_factory: pytest.TempPathFactory, small_world: SmallWorld, serving_scorer: ScoringEngine
 ) -> Iterator[LiveServer]:
     """The real app under uvicorn, with one API key per user of ``tests.service.server.USERS``."""
     url = f"sqlite:///{tmp_path_factory.mktemp('web-db') / 'catchall.db'}"
     migrate(url)
     settings = Settings(home=tmp_path_factory.mktemp("web-home"), database_url=url)
-    with run_server(settings, small_scorer) as server:
+    with run_server(settings, serving_scorer) as server:
         yield server
     get_engine(url).dispose()
 
