@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -54,7 +54,7 @@ def _strings(table: pa.Table, column: str) -> list[str | None]:
     return values
 
 
-class _GraphContext(Sequence[dict[str, Any]]):
+class _GraphContext(LazyRows[dict[str, Any]]):
     """Per shipment: its resolved parties with their paths to the nearest listed party.
 
     Computed when a shipment's entry is first read, not for the whole batch: the API reads one, batch
@@ -62,9 +62,8 @@ class _GraphContext(Sequence[dict[str, Any]]):
     """
 
     def __init__(self, scorer: Scorer, fb: FeatureBatch, n: int) -> None:
+        super().__init__(n, self._build)
         self._scorer = scorer
-        self._n = n
-        self._cache: dict[int, dict[str, Any]] = {}
         # Columns as numpy arrays, not the party_lookup frame: for one shipment the frame, its row
         # selection and to_dict cost milliseconds, the arrays microseconds (bench/results/api.md).
         self._cols = fb.party_columns(["ship", *_ENTRY_COLUMNS])
@@ -73,24 +72,6 @@ class _GraphContext(Sequence[dict[str, Any]]):
         order = np.argsort(ships, kind="stable")
         self._rows = named[order]
         self._bounds = np.searchsorted(ships[order], np.arange(n + 1))
-
-    def __len__(self) -> int:
-        return self._n
-
-    @overload
-    def __getitem__(self, i: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(self._n))]
-        if i < 0:
-            i += self._n
-        if not 0 <= i < self._n:
-            raise IndexError(i)
-        if i not in self._cache:
-            self._cache[i] = self._build(i)
-        return self._cache[i]
 
     def _build(self, i: int) -> dict[str, Any]:
         entries: list[dict[str, Any]] = []
