@@ -12,47 +12,18 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graphs.build import _ENTITY_ID_COLUMNS, EDGE_KINDS, ENTITY_KINDS, identifier_node
+# Helpers the fast path did not change are imported, not copied.
+from graphs.build import (
+    _ENTITY_ID_COLUMNS,
+    EDGE_KINDS,
+    ENTITY_KINDS,
+    _as_date,
+    _clean,
+    _values,
+    identifier_node,
+)
 from graphs.node_features import GraphArrays
 from graphs.normalize import IDENTIFIER_KINDS, normalize_identifier
-
-
-def _clean(value: Any) -> Any:
-    """``None`` for pandas/arrow missing values and blank strings."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if value is pd.NaT:
-        return None
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _values(series: pd.Series[Any]) -> list[Any]:
-    """A column as Python objects (fast for Arrow-backed columns too), missing values as ``None``."""
-    out: list[Any] = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
-    return out
-
-
-def _rows(frame: pd.DataFrame | Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
-    if isinstance(frame, pd.DataFrame):
-        cols = [str(c) for c in frame.columns]
-        values = [_values(frame[c]) for c in frame.columns]
-        return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
-    return frame
-
-
-def _as_date(value: Any) -> date | None:
-    value = _clean(value)
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return value if type(value) is date else date(value.year, value.month, value.day)
-    return date.fromisoformat(str(value)[:10])
 
 
 def _edge_data(G: nx.DiGraph[str], u: str, v: str) -> dict[str, Any]:
