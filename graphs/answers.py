@@ -63,6 +63,19 @@ class AnswerTable:
             arrays, columns=self._columns, index=pd.RangeIndex(len(rows)), verify_integrity=True
         )
 
+    def columns(self) -> dict[str, NDArray[np.generic]]:
+        """The filled rows of every column (views, not copies: read them, do not write)."""
+        return {c: arr[: self.size] for c, arr in self._data.items()}
+
+    def truncate(self, size: int) -> None:
+        """Keep only the first ``size`` rows (the later ones are forgotten; capacity is kept)."""
+        if not 0 <= size <= self.size:
+            raise ValueError(f"cannot truncate {self.size} rows to {size}")
+        for arr in self._data.values():
+            if arr.dtype.kind == "O":
+                arr[size : self.size] = np.full(self.size - size, None)  # release the dropped strings now
+        self.size = size
+
     def clear(self) -> None:
         """Forget every row (the graph changed: answers may differ)."""
         self._data = {c: np.zeros(0, dtype=t) for c, t in self.dtypes.items()}

@@ -10,6 +10,7 @@ sharing a phone with a listed shell is 2 hops from it, party -> phone -> listed)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -53,7 +54,7 @@ from graphs.shipments import (
     shipment_parties,
     trade_pairs,
 )
-from graphs.snapshot import load_snapshot, save_snapshot
+from graphs.snapshot import SnapshotError, load_answers, load_snapshot, save_answers, save_snapshot
 
 __all__ = ["LOOKUP_OUTPUT_COLUMNS", "PartyIndex", "ScreenResult"]
 
@@ -94,8 +95,11 @@ _ANSWER_DTYPES: dict[str, np.dtype[Any]] = {
     **{c: np.dtype(np.float64 if c in _FLOAT_FEATURES else np.int64) for c in FEATURE_COLUMNS},
 }
 # Distinct party keys whose answers are kept before the table starts over (~0.5 KB each with the key's
-# strings: bounded memory in long rescoring runs).
+# strings: bounded memory in long rescoring runs), beyond those loaded with the snapshot (never dropped
+# but with the graph).
 _ANSWERS_KEPT = 250_000
+# Answers table columns holding the party key (``LOOKUP_COLUMNS``), in front of the answer columns.
+_KEY_PREFIX = "key_"
 # Up to this many input rows (an online score's few parties) the keys are read from one object array
 # in Python: a pandas conversion per column costs tens of microseconds each, whatever the rows.
 _FEW_ROWS = 64
@@ -139,6 +143,10 @@ class PartyIndex:
         self._cache: dict[Party, Resolution] = {}
         self._answer_rows: dict[tuple[Any, ...], int] = {}
         self._answers = AnswerTable(_ANSWER_DTYPES)
+        self._loaded_answers = 0  # the first rows of the answers table, loaded with the snapshot
+        # The snapshot this index's graph is (set by save/load, None once the graph changed): answers
+        # may be kept with that snapshot only.
+        self.snapshot_id: str | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -206,14 +214,63 @@ class PartyIndex:
         self._forget_answers()
 
     def save(self, directory: Path | str) -> None:
-        """Snapshot the graph and its features under ``directory``."""
-        save_snapshot(self.G, self.features, Path(directory))
+        """Snapshot the graph and its features under ``directory``, with the party answers known now."""
+        self.snapshot_id = save_snapshot(self.G, self.features, Path(directory))
+        if len(self._answers):
+            save_answers(Path(directory), self.snapshot_id, self.export_answers())
+
+    def save_answers(self, directory: Path | str) -> int:
+        """Keep the party answers known now with this index's snapshot under ``directory`` (written by
+        :meth:`save` or read by :meth:`load`); returns how many. Raises
+        ``graphs.snapshot.SnapshotError`` when the graph changed since (the answers belong to it) or the
+        snapshot there is another one."""
+        if self.snapshot_id is None:
+            raise SnapshotError("the graph changed since it was saved or loaded: its answers are not kept")
+        save_answers(Path(directory), self.snapshot_id, self.export_answers())
+        return len(self._answers)
 
     @classmethod
     def load(cls, directory: Path | str) -> PartyIndex:
-        """Load a snapshot written by :meth:`save` (raises ``graphs.snapshot.SnapshotError``)."""
-        G, F, _ = load_snapshot(Path(directory))
-        return cls(G, F)
+        """Load a snapshot written by :meth:`save`, its party answers included (raises
+        ``graphs.snapshot.SnapshotError``)."""
+        G, F, manifest = load_snapshot(Path(directory))
+        index = cls(G, F)
+        answers = load_answers(Path(directory), manifest)
+        if answers is not None:
+            index.import_answers(answers)
+        elif manifest.get("answers"):
+            log.info("graph snapshot %s: answers of other resolution code not loaded", directory)
+        index.snapshot_id = manifest["snapshot_id"]
+        return index
+
+    def export_answers(self) -> pa.Table:
+        """Every party answer known now: the key columns (``key_`` + ``LOOKUP_COLUMNS``) and the answer
+        columns of :meth:`lookup`, a row per distinct key."""
+        keys = list(self._answer_rows)
+        order = np.fromiter(self._answer_rows.values(), dtype=np.int64, count=len(keys))
+        key_columns = list(zip(*keys, strict=True)) if keys else [()] * len(LOOKUP_COLUMNS)
+        columns: dict[str, Any] = {
+            _KEY_PREFIX + c: pa.array(values, pa.string())
+            for c, values in zip(LOOKUP_COLUMNS, key_columns, strict=True)
+        }
+        for c, values in self._answers.columns().items():
+            taken = values[order]
+            columns[c] = pa.array(taken, pa.string()) if taken.dtype.kind == "O" else pa.array(taken)
+        return pa.table(columns)
+
+    def import_answers(self, answers: pa.Table) -> None:
+        """Take the answers of :meth:`export_answers` (computed on this very graph) as known; they are
+        kept until the graph changes. Only into an index that has no answers yet."""
+        if len(self._answers):
+            raise ValueError("import_answers into an index that already has answers")
+        key_columns = [answers.column(_KEY_PREFIX + c).to_pylist() for c in LOOKUP_COLUMNS]
+        block = {
+            c: np.asarray(answers.column(c).to_numpy(zero_copy_only=False), dtype=t)
+            for c, t in _ANSWER_DTYPES.items()
+        }
+        self._answers.append(block)
+        self._answer_rows.update(zip(zip(*key_columns, strict=True), range(answers.num_rows), strict=True))
+        self._loaded_answers = answers.num_rows
 
     def prepare(self) -> None:
         """Build the entity name index now (it is built on the first party that needs it otherwise:
@@ -285,11 +342,13 @@ class PartyIndex:
         missing = np.flatnonzero(rows < 0)
         if len(missing):
             fresh = list(dict.fromkeys(keys[i] for i in missing.tolist()))
-            if len(known) + len(fresh) > _ANSWERS_KEPT:
-                # Bounded memory in long rescoring runs: start over rather than grow without end.
-                self._forget_answers()
-                fresh = list(dict.fromkeys(keys))
-                missing = np.arange(n)
+            if len(known) - self._loaded_answers + len(fresh) > _ANSWERS_KEPT:
+                # Bounded memory in long rescoring runs: start over rather than grow without end (the
+                # snapshot's answers stay: they were first, so the dict's first entries).
+                known = self._drop_grown_answers()
+                rows = np.fromiter((known.get(k, -1) for k in keys), dtype=np.int64, count=n)
+                missing = np.flatnonzero(rows < 0)
+                fresh = list(dict.fromkeys(keys[i] for i in missing.tolist()))
             first = self._answers.append(self._answer(fresh))
             known.update(zip(fresh, range(first, first + len(fresh)), strict=True))
             rows[missing] = [known[keys[i]] for i in missing.tolist()]
@@ -353,11 +412,22 @@ class PartyIndex:
             return None
         return i
 
+    def _drop_grown_answers(self) -> dict[tuple[Any, ...], int]:
+        """Forget the answers computed since the snapshot's were loaded; returns the key -> row map."""
+        kept = self._loaded_answers
+        self._answer_rows = dict(itertools.islice(self._answer_rows.items(), kept))
+        self._answers.truncate(kept)
+        self._cache.clear()
+        return self._answer_rows
+
     def _forget_answers(self) -> None:
-        """Drop every kept resolution and answer (after the graph or its features changed)."""
+        """Drop every kept resolution and answer (after the graph or its features changed: it is no
+        longer the snapshot it was saved as or loaded from)."""
         self._cache.clear()
         self._answer_rows.clear()
         self._answers.clear()
+        self._loaded_answers = 0
+        self.snapshot_id = None
 
     def screen(self, party: Party | Mapping[str, Any]) -> ScreenResult:
         """Screen and resolve one party, with the entity's nearest listed party and shared identifiers."""

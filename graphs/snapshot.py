@@ -1,13 +1,23 @@
 # ruff: noqa: N803, N806  (networkx convention: G is a graph, A/H/T/W matrices, F the feature table)
-"""Graph snapshots: nodes, edges and the node-feature table as Parquet, with a versioned manifest.
+"""Graph snapshots: nodes, edges, the node-feature table and the party answers as Parquet, with a
+versioned manifest.
 
 ``manifest.json`` names the format and its version; :func:`load_snapshot` refuses any other version
 instead of guessing (no version-blind pickles of networkx objects).
+
+The party answers (``answers.parquet``, optional) are what ``PartyIndex.lookup`` computed for the
+distinct party keys it met on this very graph (e.g. the training featurisation of the world), so a
+process that loads the snapshot starts warm. They are written after the graph (:func:`save_answers`),
+tied to it by the manifest's ``snapshot_id``, and stamped with a fingerprint of the resolution code
+(:func:`answers_code`): answers of other code are not read (they could differ), the graph still is.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,13 +34,18 @@ __all__ = [
     "SNAPSHOT_FORMAT",
     "SNAPSHOT_VERSION",
     "SnapshotError",
+    "answers_code",
+    "load_answers",
     "load_snapshot",
     "read_manifest",
+    "save_answers",
     "save_snapshot",
 ]
 
 SNAPSHOT_FORMAT = "catchall-graph"
-SNAPSHOT_VERSION = 1
+# 2: manifest ``snapshot_id`` and ``answers`` (the party answers table).
+SNAPSHOT_VERSION = 2
+ANSWERS_FILE = "answers.parquet"
 _NODE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("kind", pa.string()),
     ("name", pa.string()),
@@ -68,14 +83,33 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     return manifest
 
 
+def answers_code() -> str:
+    """A fingerprint of the code that computes party answers: every source file of the ``graphs``
+    package (resolution, screening, normalisation, features). Answers saved by other code are not read."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    # Written to a temporary file and renamed: a reader never sees half a manifest.
+    tmp = directory / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    os.replace(tmp, directory / "manifest.json")
+
+
 def save_snapshot(
     G: nx.DiGraph[str], F: NodeFeatures, directory: Path, *, meta: dict[str, Any] | None = None
-) -> None:
+) -> str:
     """Write ``G`` and its feature table under ``directory`` (the manifest last, so a torn write is
-    detected as missing)."""
+    detected as missing); returns the new snapshot's id. Answers of an earlier snapshot there are
+    removed (they belong to that graph)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "manifest.json").unlink(missing_ok=True)
+    (directory / ANSWERS_FILE).unlink(missing_ok=True)
     ids = list(G.nodes)
     cols: dict[str, list[Any]] = {f: [] for f, _ in _NODE_FIELDS}
     for _, d in G.nodes.items():
@@ -120,9 +154,12 @@ def save_snapshot(
     feats["party"] = pa.array(F.party[:n])
     feats["is_identifier"] = pa.array(F.is_identifier[:n])
     pq.write_table(pa.table(feats), directory / "features.parquet")
+    snapshot_id = uuid.uuid4().hex
     manifest = {
         "format": SNAPSHOT_FORMAT,
         "version": SNAPSHOT_VERSION,
+        "snapshot_id": snapshot_id,
+        "answers": None,
         "graph_version": GRAPH_VERSION,
         "nodes": G.number_of_nodes(),
         "edges": G.number_of_edges(),
@@ -131,7 +168,48 @@ def save_snapshot(
         "created_at": datetime.now(UTC).isoformat(),
         **(meta or {}),
     }
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    _write_manifest(directory, manifest)
+    return snapshot_id
+
+
+def save_answers(directory: Path, snapshot_id: str, answers: pa.Table) -> None:
+    """Keep the party answers ``answers`` with the snapshot ``snapshot_id`` under ``directory``.
+
+    Raises :class:`SnapshotError` when the snapshot there is another one (it was rebuilt since the
+    answers' graph was saved or loaded: they could differ).
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if manifest.get("snapshot_id") != snapshot_id:
+        raise SnapshotError(
+            f"the graph snapshot in {directory} is {manifest.get('snapshot_id')!r}, not {snapshot_id!r} "
+            "whose graph the answers were computed on: not saving them"
+        )
+    tmp = directory / (ANSWERS_FILE + ".tmp")
+    pq.write_table(answers, tmp)
+    os.replace(tmp, directory / ANSWERS_FILE)
+    manifest["answers"] = {"file": ANSWERS_FILE, "rows": answers.num_rows, "code": answers_code()}
+    _write_manifest(directory, manifest)
+
+
+def load_answers(directory: Path, manifest: dict[str, Any]) -> pa.Table | None:
+    """The party answers kept with the snapshot of ``manifest``, or None when it has none or they were
+    computed by other code (:func:`answers_code`). Raises :class:`SnapshotError` when the manifest names
+    answers whose file is missing or has another row count."""
+    entry = manifest.get("answers")
+    if not entry or entry.get("code") != answers_code():
+        return None
+    path = Path(directory) / str(entry["file"])
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise SnapshotError(f"graph snapshot in {directory}: its answers are unreadable: {exc}") from exc
+    if table.num_rows != entry["rows"]:
+        raise SnapshotError(
+            f"graph snapshot in {directory}: {path.name} has {table.num_rows} rows, "
+            f"its manifest says {entry['rows']}"
+        )
+    return table
 
 
 def load_snapshot(directory: Path) -> tuple[nx.DiGraph[str], NodeFeatures, dict[str, Any]]:

@@ -66,6 +66,10 @@ def _build_default(settings: Settings, model_dir: Path, say: Say, entities: int 
     say(f"training the model on {world_dir} into {model_dir}")
     bundle = train_world(world_dir, index.lookup, model_dir, seed=settings.default_seed)
     say(f"model {bundle.version} trained")
+    # The training resolved every party of the world on this graph: kept with its snapshot, so a
+    # rescoring of history (and every later start) begins with them instead of resolving them again.
+    kept = index.save_answers(settings.graph_dir)
+    say(f"{kept:,} party answers kept with the graph snapshot")
     return index
 
 

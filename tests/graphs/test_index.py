@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from graphs.index import LOOKUP_OUTPUT_COLUMNS, PartyIndex
-from graphs.snapshot import SnapshotError
+from graphs.snapshot import SNAPSHOT_VERSION, SnapshotError
 
 PHONE = "I:phone:+85223456789"
 
@@ -144,7 +144,7 @@ def test_snapshot_round_trip(small_index: PartyIndex, tmp_path: Path) -> None:
 def test_snapshot_refuses_another_version(small_index: PartyIndex, tmp_path: Path) -> None:
     small_index.save(tmp_path)
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 999'))
+    manifest.write_text(manifest.read_text().replace(f'"version": {SNAPSHOT_VERSION}', '"version": 999'))
     with pytest.raises(SnapshotError, match="version 999"):
         PartyIndex.load(tmp_path)
     with pytest.raises(SnapshotError, match="no graph snapshot"):
