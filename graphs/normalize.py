@@ -90,6 +90,8 @@ _SPACES = re.compile(r"\s+")
 
 def _to_latin(text: str) -> str:
     """Latin letters for any script: Han with pinyin (syllables separated), the rest with anyascii."""
+    if text.isascii():
+        return text  # ASCII is its own NFKC form: skip the normalisation call
     text = unicodedata.normalize("NFKC", text)
     if text.isascii():
         return text
@@ -259,7 +261,7 @@ def normalize_phone(phone: str | None, country: str | None = None) -> str | None
     """
     if phone is None:
         return None
-    digits = re.sub(r"\D", "", phone.replace("(0)", ""))
+    digits = _NON_DIGIT.sub("", phone.replace("(0)", ""))
     if len(digits) < 5:
         return None
     written = phone.strip()
@@ -283,6 +285,7 @@ def normalize_phone(phone: str | None, country: str | None = None) -> str | None
     return digits
 
 
+_NON_DIGIT = re.compile(r"\D")
 _COUNTRY_CODES = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 _KEEPS_TRUNK_ZERO = frozenset({"39"})  # Italy dials its leading 0 from abroad too
 
@@ -344,6 +347,13 @@ _ADDRESS_COUNTRIES: tuple[tuple[str, ...], ...] = tuple(
 )  # fmt: skip
 
 
+# The country names grouped by their number of words, longest first: one set look-up per length.
+_COUNTRIES_BY_LENGTH: tuple[tuple[int, frozenset[tuple[str, ...]]], ...] = tuple(
+    (k, frozenset(c for c in _ADDRESS_COUNTRIES if len(c) == k))
+    for k in sorted({len(c) for c in _ADDRESS_COUNTRIES}, reverse=True)
+)
+
+
 @lru_cache(maxsize=200_000)  # the slowest normaliser; registered-agent addresses recur thousands of times
 def normalize_address(address: str | None) -> str | None:
     """An address, transliterated, case-folded, punctuation removed, abbreviations expanded, floor
@@ -356,10 +366,12 @@ def normalize_address(address: str | None) -> str | None:
     """
     if address is None:
         return None
-    tokens = _tokens(_FLOOR.sub(" ", address), _ADDRESS_ABBREVIATIONS)
-    for country in _ADDRESS_COUNTRIES:
-        k = len(country)
-        if len(tokens) > k and tuple(tokens[-k:]) == country:
+    # Every floor designation has an "f": the regex runs only where it can match.
+    if "f" in address or "F" in address:
+        address = _FLOOR.sub(" ", address)
+    tokens = _tokens(address, _ADDRESS_ABBREVIATIONS)
+    for k, countries in _COUNTRIES_BY_LENGTH:  # longest first, as the names were listed
+        if len(tokens) > k and tuple(tokens[-k:]) in countries:
             tokens = tokens[:-k]
             break
     out = " ".join(tokens)
