@@ -36,6 +36,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse import csgraph
@@ -198,15 +199,27 @@ def graph_arrays(G: nx.DiGraph[str]) -> GraphArrays:
         )
         del entities, countries
 
-        nbr_dicts = [succ[u] for u in nodes]
+        # networkx adds and removes a node in its node and successor dicts together, so both hold the
+        # same keys in the same order; the check is a C-level pass of identity tests.
+        nbr_dicts = list(succ.values()) if list(succ) == nodes else [succ[u] for u in nodes]
         out_degree = np.fromiter(map(len, nbr_dicts), dtype=np.int64, count=n)
         m = int(out_degree.sum())
         src = np.repeat(np.arange(n, dtype=np.int64), out_degree)
         dst = np.fromiter(map(index.__getitem__, chain.from_iterable(nbr_dicts)), dtype=np.int64, count=m)
         edge_data = list(chain.from_iterable(map(dict.values, nbr_dicts)))
         del nbr_dicts
+        # Many edges hold one shared data dict (graphs.bulk.SharedAttrs): the key signature is read once
+        # per distinct dict object, found by identity in C.
+        objects, distinct = pd.factorize(np.fromiter(map(id, edge_data), dtype=np.int64, count=m))
+        first = np.zeros(len(distinct), dtype=np.int64)
+        first[objects] = np.arange(m)  # an edge holding each distinct dict (any one: they are the same)
         signatures = _Codes()
-        codes = np.fromiter(map(signatures.__getitem__, map(tuple, edge_data)), dtype=np.int64, count=m)
+        per_object = np.fromiter(
+            map(signatures.__getitem__, map(tuple, map(edge_data.__getitem__, first.tolist()))),
+            dtype=np.int64,
+            count=len(distinct),
+        )
+        codes = per_object[objects]
     table = np.array([_signature_flags(k) for k in signatures], dtype=bool).reshape(-1, len(_SIGNATURE_FLAGS))
     ident, trade, trade_only, owns, listed_on = (table[codes, k] for k in range(len(_SIGNATURE_FLAGS)))
 
