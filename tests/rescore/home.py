@@ -21,7 +21,13 @@ from tests.fixtures_world import SmallWorld
 __all__ = ["RescoreHome", "cached_home", "home_settings"]
 
 ROOT = Path(__file__).resolve().parents[2]
-_SHAPING = ("service/graph_store.py", "service/world_store.py", "service/tables.py", "service/migrations")
+_SHAPING = (
+    "graphs/snapshot.py",
+    "service/graph_store.py",
+    "service/world_store.py",
+    "service/tables.py",
+    "service/migrations",
+)
 
 
 @dataclass(frozen=True)
