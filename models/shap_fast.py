@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 
 # Rows one thread explains together in the batch kernel: a block's transposed inputs and sums
 # (2 * 52 features * 256 rows * 8 bytes = 213 KB) stay in L2 next to the group being read.
@@ -141,18 +142,40 @@ def _group_tables(
 
 
 # The kernels read the whole model from two flat arrays, because numba's dispatcher pays per array
-# argument on every call (about 0.1 us each, a tenth of a one-row explanation). Every group has the
-# same number of node slots S and column slots W (the most any group needs), so the kernels' inner
-# loops always run the same number of times and the CPU predicts their exits. Layout:
-#   ints[0:6] = G groups, S, W, and where the node keys, the columns and the group meta start in ints;
-#   node slot j of group g: key ints[keys + g S + j] = 2 * feature + missing_left, threshold
-#     floats[g S + j]; unused slots have threshold NaN and key 0, so they never go left (bit 0);
+# argument on every call. Every group has the same number of node slots S and column slots W (the
+# most any group needs), so the kernels' inner loops always run the same number of times. Layout:
+#   ints[0:_HEADER] = G groups, S, W, where eight sections start in ints (node keys, columns, group
+#     meta, tests, slot tests, lane features, lane starts, lane refs), then the number of tests,
+#     where the tests' thresholds start in floats, the number of lane blocks, ref_bits, and where a
+#     0.0 is in floats;
+#   node slot j of group g (slot-major: one slot of every group is a contiguous run): key
+#     ints[keys + j G + g] = 2 * feature + missing_left, threshold floats[j G + g]; unused slots
+#     have threshold NaN and key 0, so they never go left (bit 0);
 #   column slot c of group g: ints[cols + g W + c]; unused slots repeat a used column (their table
 #     entries are 0.0, and adding 0.0 changes no sum);
-#   meta of group g: ints[meta + 3 g + (0, 1, 2)] = where its table starts in floats, its real
-#     number of nodes and of columns (the batch kernel skips unused slots);
-#   a table row is W + 1 floats: the reached leaf's value, then the W column contributions.
-_HEADER = 6
+#   meta of group g: ints[meta + g], ints[meta + G + g], ints[meta + 2 G + g] = where its table
+#     starts in floats, its real number of nodes and of columns (the batch kernel skips unused
+#     slots);
+#   a table row is W + 1 floats: the reached leaf's value, then the W column contributions; the
+#     tables start on a 64-byte boundary, so a row of 8 floats (depth-3 trees) is one cache line;
+# and for the one-row kernel:
+#   the T distinct split tests (many trees split on the same bin edge): key ints[tests + t],
+#     threshold floats[test_thresholds + t]; ints[slot_tests + j G + g] is the test of node slot j
+#     of group g, and T (a test that never goes left) for unused slots;
+#   lanes: features in blocks of _LANES; block b sums its features' terms over entries
+#     lane_start[b]:lane_start[b + 1]; entry e, lane l is ref = ints[lane_refs + _LANES e + l] =
+#     (group << ref_bits) | column of that group's table row. A feature's entries are its groups
+#     in increasing order, as in the batch kernel, so both add the same terms in the same order
+#     (bit-equal); a lane shorter than its block's longest points at group G, whose "table row" is
+#     a 0.0 (adding +0.0 to a sum that started at +0.0 changes no bit); a block's missing features
+#     are -1.
+_HEADER = 16
+_LANES = 4
+_GROUPS, _SLOTS, _WIDTH, _KEYS, _COLS, _META = 0, 1, 2, 3, 4, 5
+_TESTS, _SLOT_TESTS, _LANE_FEATURES, _LANE_START, _LANE_REFS = 6, 7, 8, 9, 10
+_N_TESTS, _TEST_THRESHOLDS, _LANE_BLOCKS, _REF_BITS, _ZERO = 11, 12, 13, 14, 15
+# Table rows start on cache-line boundaries (64 bytes = 8 floats).
+_LINE = 8
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -163,29 +186,66 @@ def _goes_left(xv: float, key: int, threshold: float) -> int:
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _explain_row(x: F64, phi: F64, ints: I64, floats: F64, at: I64) -> float:
-    n_groups, slots, width, keys, cols, meta = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
-    # 1. Every group's table row from the split directions (sequential reads only).
+def _table_rows(x: F64, ints: I32, floats: F64, at: I64, bit: I64) -> float:
+    # at[g] = where the row's table row of group g starts in floats; at[G] = where the 0.0 is.
+    # Returns the trees' output: the sum of the reached leaves' values.
+    n_groups, slots, width = ints[_GROUPS], ints[_SLOTS], ints[_WIDTH]
+    tests, thresholds, n_tests = ints[_TESTS], ints[_TEST_THRESHOLDS], ints[_N_TESTS]
+    # Each distinct test once (a few hundred for a thousand node slots).
+    for t in range(n_tests):
+        key = ints[tests + t]
+        bit[t] = _goes_left(x[key >> 1], key, floats[thresholds + t])
+    bit[n_tests] = 0
+    # Slot by slot over all groups: each inner loop reads a contiguous run of test numbers.
+    slot_tests = ints[_SLOT_TESTS]
     for g in range(n_groups):
-        k0 = g * slots
-        p = 0
-        for j in range(slots):
-            key = ints[keys + k0 + j]
-            p |= _goes_left(x[key >> 1], key, floats[k0 + j]) << j
-        at[g] = ints[meta + 3 * g] + p * (width + 1)
-    # 2. The reached leaves' values. These loads do not depend on each other, so the CPU overlaps
-    # their cache misses (the tables are megabytes, cold after other work) and step 3 finds its rows
-    # in cache. Summing leaf values (not contributions) gives the trees' exact output, so equal
-    # inputs give bit-equal log-odds and monotone constraints hold exactly.
+        at[g] = 0
+    for j in range(slots):
+        k0 = slot_tests + j * n_groups
+        for g in range(n_groups):
+            at[g] |= bit[ints[k0 + g]] << j
+    # The reached leaves' values (column 0). These loads do not depend on each other, so the CPU
+    # overlaps their cache misses and the contributions then find their rows in cache. Summing leaf
+    # values (not contributions) gives the trees' exact output, so equal inputs give bit-equal
+    # log-odds and monotone constraints hold exactly.
+    meta = ints[_META]
     raw = 0.0
     for g in range(n_groups):
+        at[g] = ints[meta + g] + at[g] * (width + 1)
         raw += floats[at[g]]
-    # 3. The contributions.
-    for g in range(n_groups):
-        c0 = cols + g * width
-        row = at[g] + 1
-        for c in range(width):
-            phi[ints[c0 + c]] += floats[row + c]
+    at[n_groups] = ints[_ZERO]
+    return raw
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _put(phi: F64, feature: int, value: float) -> None:
+    if feature >= 0:
+        phi[feature] = value
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _explain_row(x: F64, phi: F64, ints: I32, floats: F64, at: I64, bit: I64) -> float:
+    # 1. Every group's table row from the split directions, and the reached leaves' values.
+    raw = _table_rows(x, ints, floats, at, bit)
+    # 2. The contributions, _LANES features at a time: each feature's sum stays in a register (no
+    # store-to-load chain through phi) and the lanes' additions overlap.
+    features, starts, refs = ints[_LANE_FEATURES], ints[_LANE_START], ints[_LANE_REFS]
+    shift = ints[_REF_BITS]
+    mask = (1 << shift) - 1
+    for b in range(ints[_LANE_BLOCKS]):
+        s0 = s1 = s2 = s3 = 0.0
+        for e in range(ints[starts + b], ints[starts + b + 1]):
+            k = refs + _LANES * e
+            r0, r1, r2, r3 = ints[k], ints[k + 1], ints[k + 2], ints[k + 3]
+            s0 += floats[at[r0 >> shift] + (r0 & mask)]
+            s1 += floats[at[r1 >> shift] + (r1 & mask)]
+            s2 += floats[at[r2 >> shift] + (r2 & mask)]
+            s3 += floats[at[r3 >> shift] + (r3 & mask)]
+        f0 = features + _LANES * b
+        _put(phi, ints[f0], s0)
+        _put(phi, ints[f0 + 1], s1)
+        _put(phi, ints[f0 + 2], s2)
+        _put(phi, ints[f0 + 3], s3)
     return raw
 
 
@@ -200,16 +260,18 @@ def _explain_rows(
     phi: F64,
     log_odds: F64,
     prob: F64,
-    ints: I64,
+    ints: I32,
     floats: F64,
     baseline: float,
     slope: float,
     intercept: float,
 ) -> None:
-    # One row after the other: for a few rows, where a block's transposes would not pay.
-    at = np.empty(ints[0], dtype=np.int64)
+    # One row after the other: for a few rows, where a block's transposes would not pay. Writes
+    # every entry of phi (features no group uses get 0.0).
+    at = np.empty(ints[_GROUPS] + 1, dtype=np.int64)
+    bit = np.empty(ints[_N_TESTS] + 1, dtype=np.int64)
     for i in range(rows.shape[0]):
-        lo = baseline + _explain_row(rows[i], phi[i], ints, floats, at)
+        lo = baseline + _explain_row(rows[i], phi[i], ints, floats, at, bit)
         log_odds[i] = lo
         prob[i] = _calibrated(lo, slope, intercept)
 
@@ -222,7 +284,7 @@ def _explain_block(
     phi: F64,
     log_odds: F64,
     prob: F64,
-    ints: I64,
+    ints: I32,
     floats: F64,
     baseline: float,
     slope: float,
@@ -232,7 +294,8 @@ def _explain_block(
     # stay in L1 while the block uses them, and the per-row loops are simple enough to vectorise.
     # Features are rows of xt / acc so each inner loop walks contiguous memory. Every row adds its
     # groups in the same order as _explain_row, so both give bit-equal results.
-    n_groups, slots, width, keys, cols, meta = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
+    n_groups, width = ints[_GROUPS], ints[_WIDTH]
+    keys, cols, meta = ints[_KEYS], ints[_COLS], ints[_META]
     n = r1 - r0
     f = rows.shape[1]
     xt = np.empty((f, n))
@@ -243,11 +306,12 @@ def _explain_block(
     raw = np.zeros(n)
     at = np.empty(n, dtype=np.int64)
     for g in range(n_groups):
-        t0, used_nodes, used_cols = ints[meta + 3 * g], ints[meta + 3 * g + 1], ints[meta + 3 * g + 2]
+        t0, used_nodes = ints[meta + g], ints[meta + n_groups + g]
+        used_cols = ints[meta + 2 * n_groups + g]
         at[:] = 0
         for j in range(used_nodes):
-            key = ints[keys + g * slots + j]
-            threshold = floats[g * slots + j]
+            key = ints[keys + j * n_groups + g]
+            threshold = floats[j * n_groups + g]
             xs = xt[key >> 1]
             for r in range(n):
                 at[r] |= _goes_left(xs[r], key, threshold) << j
@@ -272,7 +336,7 @@ def _explain_blocks(
     phi: F64,
     log_odds: F64,
     prob: F64,
-    ints: I64,
+    ints: I32,
     floats: F64,
     baseline: float,
     slope: float,
@@ -290,12 +354,12 @@ def _explain_blocks(
 class _Packed:
     """The model as the kernels read it (layout above ``_HEADER``) and what building it yields."""
 
-    ints: I64
+    ints: I32
     floats: F64
     expected: float
 
 
-def _pack(groups: LeafGroups) -> _Packed:
+def _pack(groups: LeafGroups, n_features: int) -> _Packed:
     g = groups
     n_groups = g.n_groups
     bits = np.diff(g.node_start)
@@ -322,15 +386,83 @@ def _pack(groups: LeafGroups) -> _Packed:
     thresholds[node_used] = g.node_threshold
     columns = np.repeat(g.group_feature[g.feature_start[:-1]][:, None], width, axis=1)
     columns[col_used] = g.group_feature
-    meta = np.stack([table_start[:-1] + thresholds.size, bits, used_cols], axis=1)
+    test_keys, test_thresholds, slot_tests = _distinct_tests(node_keys, thresholds)
+    ref_bits = width.bit_length()  # a table row's columns are 1..width
+    lane_features, lane_start, lane_groups, lane_offsets = _lanes(columns, used_cols, n_features)
+    lane_refs = (lane_groups << ref_bits) | lane_offsets
+    # floats: the nodes' thresholds, the tests' thresholds, one 0.0, then the tables from the next
+    # multiple of _LINE.
+    zero_at = thresholds.size + test_thresholds.size
+    tables_at = -(-(zero_at + 1) // _LINE) * _LINE
+    meta = np.concatenate([table_start[:-1] + tables_at, bits, used_cols])
 
-    keys_at = _HEADER
-    cols_at = keys_at + node_keys.size
-    meta_at = cols_at + columns.size
-    header = np.array([n_groups, slots, width, keys_at, cols_at, meta_at], dtype=np.int64)
-    ints = np.concatenate([header, node_keys.ravel(), columns.ravel(), meta.ravel()])
-    floats = np.concatenate([thresholds.ravel(), table])
-    return _Packed(ints=ints, floats=floats, expected=float(expected))
+    sections = [node_keys.T.ravel(), columns.ravel(), meta.ravel(), test_keys, slot_tests.T.ravel()]
+    sections += [lane_features, lane_start, lane_refs.ravel()]
+    starts = _HEADER + np.cumsum([0] + [a.size for a in sections[:-1]])
+    counts = [test_keys.size, thresholds.size, lane_start.size - 1, ref_bits, zero_at]
+    ints = np.concatenate([[n_groups, slots, width], starts, counts, *sections])
+    if max(tables_at + table.size, int(lane_refs.max(initial=0))) > np.iinfo(np.int32).max:
+        raise ValueError(f"{table.size:,} table entries are too many: train smaller trees or fewer of them")
+    floats = _line_aligned(tables_at + table.size, first=tables_at)
+    floats[: thresholds.size] = thresholds.T.ravel()
+    floats[thresholds.size : zero_at] = test_thresholds
+    floats[zero_at:tables_at] = 0.0
+    floats[tables_at:] = table
+    # int32: half the bytes a one-row call reads besides the tables, hence fewer cache misses.
+    return _Packed(ints=ints.astype(np.int32), floats=floats, expected=float(expected))
+
+
+def _distinct_tests(node_keys: I64, thresholds: F64) -> tuple[I64, F64, I64]:
+    """The distinct (key, threshold) split tests of the used node slots, ordered by key, and each
+    slot's test number (the number of tests, a test that never goes left, for unused slots)."""
+    used = ~np.isnan(thresholds)
+    pairs = np.stack([node_keys[used].astype(np.float64), thresholds[used]], axis=1)
+    distinct, which = np.unique(pairs, axis=0, return_inverse=True)
+    slot_tests = np.full(node_keys.shape, distinct.shape[0], dtype=np.int64)
+    slot_tests[used] = which.ravel()
+    return distinct[:, 0].astype(np.int64), np.ascontiguousarray(distinct[:, 1]), slot_tests
+
+
+def _lanes(columns: I64, used_cols: I64, n_features: int) -> tuple[I64, I64, I64, I64]:
+    """The one-row kernel's feature-major view of the columns (layout above ``_HEADER``): features
+    in blocks of ``_LANES`` (most used first, so a block's lanes have similar lengths), each lane
+    listing (group, offset in the group's table row) for the groups using the feature, in order."""
+    n_groups = columns.shape[0]
+    used = np.arange(columns.shape[1]) < used_cols[:, None]
+    group = np.repeat(np.arange(n_groups), used_cols)
+    feature = columns[used]
+    offset = 1 + np.nonzero(used)[1]  # column c of a group's table row is at offset 1 + c
+    order = np.lexsort((group, feature))
+    group, feature, offset = group[order], feature[order], offset[order]
+    count = np.bincount(feature, minlength=n_features)
+    first = np.concatenate([[0], np.cumsum(count)])
+    n_blocks = -(-n_features // _LANES)
+    lane_features = np.full(n_blocks * _LANES, -1, dtype=np.int64)
+    lane_features[:n_features] = np.argsort(-count, kind="stable")
+    lane_count = np.zeros(n_blocks * _LANES, dtype=np.int64)
+    lane_count[:n_features] = count[lane_features[:n_features]]
+    lane_start = np.zeros(n_blocks + 1, dtype=np.int64)
+    np.cumsum(lane_count.reshape(n_blocks, _LANES).max(axis=1), out=lane_start[1:])
+    # Padding: group n_groups (whose table row start is the 0.0), offset 0.
+    lane_groups = np.full((int(lane_start[-1]), _LANES), n_groups, dtype=np.int64)
+    lane_offsets = np.zeros_like(lane_groups)
+    for b in range(n_blocks):
+        for lane in range(_LANES):
+            f = int(lane_features[_LANES * b + lane])
+            if f < 0:
+                continue
+            terms = slice(int(first[f]), int(first[f + 1]))
+            rows = slice(int(lane_start[b]), int(lane_start[b]) + int(count[f]))
+            lane_groups[rows, lane] = group[terms]
+            lane_offsets[rows, lane] = offset[terms]
+    return lane_features, lane_start, lane_groups, lane_offsets
+
+
+def _line_aligned(size: int, *, first: int) -> F64:
+    """An uninitialised float array of ``size`` whose element ``first`` starts a cache line."""
+    spare = np.empty(size + _LINE)
+    skip = ((-(spare.ctypes.data + 8 * first)) % (8 * _LINE)) // 8
+    return spare[skip : skip + size]
 
 
 class ShapResult(NamedTuple):
@@ -359,7 +491,7 @@ class FastTreeShap:
         self.trees = trees
         self.block = block
         self.groups: LeafGroups = leaf_groups(trees, max_bits=max_bits)
-        packed = _pack(self.groups)
+        packed = _pack(self.groups, trees.n_features)
         self._ints, self._floats = packed.ints, packed.floats
         self._n_features = trees.n_features
         self._baseline = float(trees.baseline)
@@ -387,18 +519,18 @@ class FastTreeShap:
         data = np.ascontiguousarray(rows, dtype=np.float64)
         if data.ndim == 1:
             data = data.reshape(1, -1)
-        n = data.shape[0]
-        if data.ndim != 2 or data.shape[1] != self._n_features:
+        n, f = data.shape if data.ndim == 2 else (0, -1)
+        if f != self._n_features:
             raise ValueError(f"expected rows of {self._n_features} features, got shape {data.shape}")
+        # Both kernels write every output entry: no zero-filling.
+        phi = np.empty((n, f))
         log_odds = np.empty(n)
         prob = np.empty(n)
-        if n < _BLOCK_MIN_ROWS:
-            phi = np.zeros((n, self._n_features))
+        if n < _BLOCK_MIN_ROWS:  # the API's one shipment per request lands here
             _explain_rows(
                 data, phi, log_odds, prob, self._ints, self._floats, self._baseline, slope, intercept
             )
         else:
-            phi = np.empty((n, self._n_features))
             _explain_blocks(
                 data, phi, log_odds, prob, self._ints, self._floats, self._baseline, slope, intercept,
                 self.block,

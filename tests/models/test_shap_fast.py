@@ -136,3 +136,63 @@ def test_probability_is_the_calibrated_sigmoid_of_the_log_odds(
     np.testing.assert_array_equal(calibrated.contributions, own.contributions)
     expected = 1.0 / (1.0 + np.exp(-(0.7 * own.log_odds - 1.3)))
     np.testing.assert_allclose(calibrated.probability, expected, rtol=1e-15, atol=0)
+
+
+@pytest.fixture(scope="module")
+def default_shape_model() -> tuple[HistGradientBoostingClassifier, np.ndarray]:
+    """The production shape (models.train.TrainConfig): 150 trees of depth 3 with 8 leaves, with
+    missing values in training and two columns no tree uses."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(4000, 12))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    z = (
+        np.nan_to_num(X[:, 0])
+        + np.nan_to_num(X[:, 1] * X[:, 2])
+        - 2 * np.isnan(X[:, 3])
+        + np.nan_to_num(X[:, 4:10]).sum(1)
+    )
+    y = (rng.random(4000) < 1 / (1 + np.exp(-z))).astype(int)
+    X[:, 10:] = 0.0  # constant columns: no split uses them
+    model = HistGradientBoostingClassifier(
+        max_iter=150, max_depth=3, max_leaf_nodes=8, early_stopping=False, random_state=0
+    )
+    return model.fit(X, y), X
+
+
+def test_one_row_calls_equal_tree_explainer_on_random_rows(
+    default_shape_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+) -> None:
+    # The service explains one shipment per call: that path (the row-by-row kernel), row by row,
+    # against shap to 1e-12, on rows unlike the training rows (wide values, NaNs, exact thresholds).
+    model, X = default_shape_model
+    fast = FastTreeShap(flatten_hgb(model))
+    reference = shap.TreeExplainer(model)
+    rng = np.random.default_rng(5)
+    rows = rng.normal(scale=3.0, size=(60, X.shape[1]))
+    rows[rng.random(rows.shape) < 0.2] = np.nan
+    rows[:10] = X[:10]
+    root = model._predictors[0][0].nodes[0]
+    rows[10, int(root["feature_idx"])] = float(root["num_threshold"])  # exactly on a split
+    expected = np.asarray(reference.shap_values(rows))
+    raw = model.decision_function(rows)
+    for i in range(rows.shape[0]):
+        one = fast.shap_values(rows[i : i + 1], slope=0.8, intercept=-0.3)
+        assert one.contributions.shape == (1, X.shape[1])
+        assert np.abs(one.contributions[0] - expected[i]).max() <= 1e-12
+        assert abs(one.log_odds[0] - raw[i]) <= 1e-12
+        assert one.probability[0] == pytest.approx(1 / (1 + np.exp(-(0.8 * raw[i] - 0.3))), abs=1e-15)
+        # Columns no tree splits on get exactly 0.0 (every output entry is written, none left over).
+        np.testing.assert_array_equal(one.contributions[0, 10:], [0.0, 0.0])
+
+
+def test_one_row_and_batch_paths_agree_bit_for_bit_on_the_default_shape(
+    default_shape_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+) -> None:
+    model, X = default_shape_model
+    fast = FastTreeShap(flatten_hgb(model))
+    rows = X[:300]
+    batch = fast.shap_values(rows)
+    for i in range(0, 300, 7):
+        one = fast.shap_values(rows[i])
+        np.testing.assert_array_equal(one.contributions[0], batch.contributions[i])
+        assert one.log_odds[0] == batch.log_odds[i]
