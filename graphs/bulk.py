@@ -7,7 +7,7 @@ import gc
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["SharedAttrs", "gc_paused"]
+__all__ = ["SharedAttrs", "age_tracked_objects", "gc_paused"]
 
 
 @contextlib.contextmanager
@@ -17,7 +17,8 @@ def gc_paused() -> Iterator[None]:
     Every collection the allocations would trigger walks all tracked objects, which at a million nodes
     costs more than the load itself, and the loaded dicts hold no reference cycles to collect. The
     previous state is restored on exit, also on error; nested uses keep the collector off until the
-    outermost one ends.
+    outermost one ends. On that exit the objects alive are moved to the oldest generation unscanned
+    (:func:`age_tracked_objects`).
 
     >>> import gc
     >>> with gc_paused():
@@ -32,7 +33,29 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            age_tracked_objects()
             gc.enable()
+
+
+def age_tracked_objects() -> None:
+    """Move every object the cyclic collector tracks to its oldest generation without scanning them.
+
+    A bulk load leaves millions of new, long-lived dicts in the youngest generation: left there, the
+    next young collections would walk them all, and their promotion would count towards a full
+    collection (one over the whole graph, about 6 s at a million entities). Moved at once, they are
+    scanned only by the next full collection that other allocations trigger; cyclic garbage among them
+    is still collected then. Done with ``gc.freeze()`` and ``gc.unfreeze()``, so it is skipped when the
+    process keeps frozen objects of its own (unfreezing would release them).
+
+    >>> import gc
+    >>> made = [[] for _ in range(3)]
+    >>> age_tracked_objects()
+    >>> any(x is made for x in gc.get_objects(generation=2))
+    True
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 _ABSENT = object()

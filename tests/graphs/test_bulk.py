@@ -190,3 +190,15 @@ def test_unknown_entity_raises_before_the_graph_changes_and_gc_is_back_on() -> N
     # An unknown entity whose value is missing is no error (as before): the row is skipped.
     assert build.add_identifiers(G, frame.iloc[:2]) == 1
     assert list(G.succ["a"]) == ["I:email:a@b.hk"]
+
+
+def test_graph_arrays_of_edges_naming_nodes_by_equal_but_distinct_strings() -> None:
+    # Edges matched by the node string's identity elsewhere: here no edge holds the node's own object.
+    G = build.new_graph()
+    for name in ("alpha", "beta", "gamma"):
+        G.add_node("".join(name), kind="company")
+    G.add_edge("".join(["al", "pha"]), "".join(["be", "ta"]), ownership=0.5)
+    G.add_edge("".join(["gam", "ma"]), "".join(["al", "pha"]), traded_with=[1, date(2024, 1, 1), None])
+    ga = graph_arrays(G)
+    _same_arrays(ga, old.old_graph_arrays(G))
+    assert (ga.src.tolist(), ga.dst.tolist()) == ([0, 2], [1, 0])
