@@ -4,15 +4,16 @@
 
 For each model shape (max_depth x max_leaf_nodes) it trains a HistGradientBoosting model of
 ``--trees`` trees (default: the production number, ``TrainConfig.max_iter``; no early stopping, the
-production monotone constraints) on the real features
-of a small generated world (``tests.fixtures_world.build_small_world``: seed 7, 6,000 shipments;
-built once into ``--cache`` with its features saved as ``features.npz``, rebuilt when the feature
-list changed), then measures on those features, tiled to ``--rows``:
+production monotone constraints) on the real features of a small generated world
+(``tests.fixtures_world.build_small_world``: seed 7, 6,000 shipments; built once into ``--cache``
+with its features saved as ``features.npz``, rebuilt when the feature list changed), then measures
+on those features, tiled to ``--rows``:
 
 * exactness: max |fast - TreeExplainer|, additivity against ``decision_function``;
 * one row at a time, the two interleaved call by call: median and p99 of wall and of CPU time per
-  call. The fast call is the service's (``ModelBundle.explain`` for one shipment): one (1, f) row
-  with a calibration slope and intercept;
+  call, each call right after the other explainer's; then the median of the same call repeated at
+  once (warm caches, "again"). The fast call is the service's (``ModelBundle.explain`` for one
+  shipment): one (1, f) row with a calibration slope and intercept;
 * batch: fast with 1 and with all numba threads, TreeExplainer (single-threaded): rows/s and CPU
   microseconds per row (``time.process_time``, robust to machine load).
 
@@ -93,18 +94,22 @@ class _Timing:
 def _one_by_one(
     calls: list[tuple[str, Callable[[np.ndarray], Any]]], rows: np.ndarray, n: int
 ) -> dict[str, _Timing]:
-    # Interleaved call by call so that each function sees the same machine load and cache state.
-    wall: dict[str, list[float]] = {name: [] for name, _ in calls}
-    cpu: dict[str, list[float]] = {name: [] for name, _ in calls}
+    # Interleaved call by call so that each function sees the same machine load, and each call right
+    # after the other function's (with the caches it left). Each call is then repeated at once: the
+    # "<name> again" timings are the warm-cache ones.
+    names = [name for name, _ in calls] + [f"{name} again" for name, _ in calls]
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for i in range(n):
         row = rows[i % rows.shape[0]][None, :]
         for name, fn in calls:
-            c0, w0 = time.process_time(), time.perf_counter()
-            fn(row)
-            w1, c1 = time.perf_counter(), time.process_time()
-            wall[name].append((w1 - w0) * 1e6)
-            cpu[name].append((c1 - c0) * 1e6)
-    return {name: _Timing(wall[name], cpu[name]) for name in wall}
+            for label in (name, f"{name} again"):
+                c0, w0 = time.process_time(), time.perf_counter()
+                fn(row)
+                w1, c1 = time.perf_counter(), time.process_time()
+                wall[label].append((w1 - w0) * 1e6)
+                cpu[label].append((c1 - c0) * 1e6)
+    return {name: _Timing(wall[name], cpu[name]) for name in names}
 
 
 def _batch(fn: Callable[[np.ndarray], Any], rows: np.ndarray, repeats: int) -> tuple[float, float]:
@@ -165,6 +170,11 @@ def _shape(label: str, model: Any, rows: np.ndarray, args: argparse.Namespace, s
             ratios[f"{what} {stat}"] = theirs_us / ours_us
             name = f"one row, {stat} {what} (us)"
             _say(f"{name:34s}{ours_us:12.2f}{theirs_us:16.1f}{theirs_us / ours_us:8.1f}")
+    for what, clock in (("wall", "wall_us"), ("CPU", "cpu_us")):
+        ours_us = float(np.median(getattr(one["fast again"], clock)))
+        theirs_us = float(np.median(getattr(one["reference again"], clock)))
+        name = f"one row again, median {what} (us)"
+        _say(f"{name:34s}{ours_us:12.2f}{theirs_us:16.1f}{theirs_us / ours_us:8.1f}")
     _say(f"{'batch rows/s, 1 thread':34s}{fast_1t[0]:12,.0f}{ref_b[0]:16,.0f}{fast_1t[0] / ref_b[0]:8.1f}")
     _say(
         f"{f'batch rows/s, {threads} threads':34s}{fast_nt[0]:12,.0f}{ref_b[0]:16,.0f}"
