@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from graphs.bulk import SharedAttrs, gc_paused
-from graphs.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_name
+from graphs.normalize import IDENTIFIER_KINDS, identifier_normalizer, normalize_identifier, normalize_name
 from graphs.records import ListRecord
 
 __all__ = [
@@ -394,12 +394,13 @@ def add_identifiers(G: nx.DiGraph[str], identifiers: pd.DataFrame) -> int:
     key_codes, keys = pd.factorize(combined)
     region_names = list(regions)
     # Each distinct (value, kind, region) normalised once, its node created on first sight (row order).
+    normalizers = [identifier_normalizer(k) for k in kind_names]
     node_of_key = np.empty(len(keys), dtype=object)
     for k, key in enumerate(keys.tolist()):
         value, rest = divmod(key, n_kinds * n_regions)
         kind, region = divmod(rest, n_regions)
         kind_name = kind_names[kind]
-        norm = normalize_identifier(kind_name, values[value], region_names[region])
+        norm = normalizers[kind](values[value], region_names[region])
         if norm is None:
             continue
         node = node_of_key[k] = identifier_node(kind_name, norm)
