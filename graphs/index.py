@@ -227,7 +227,7 @@ class PartyIndex:
         if self.snapshot_id is None:
             raise SnapshotError("the graph changed since it was saved or loaded: its answers are not kept")
         save_answers(Path(directory), self.snapshot_id, self.export_answers())
-        return len(self._answers)
+        return self.answers_known
 
     @classmethod
     def load(cls, directory: Path | str) -> PartyIndex:
@@ -242,6 +242,11 @@ class PartyIndex:
             log.info("graph snapshot %s: answers of other resolution code not loaded", directory)
         index.snapshot_id = manifest["snapshot_id"]
         return index
+
+    @property
+    def answers_known(self) -> int:
+        """Distinct party keys whose answers are kept now (loaded with the snapshot or looked up since)."""
+        return len(self._answers)
 
     def export_answers(self) -> pa.Table:
         """Every party answer known now: the key columns (``key_`` + ``LOOKUP_COLUMNS``) and the answer

@@ -4,6 +4,9 @@
 sources the home has now (a fingerprint of the world directory and of the database tables), and
 otherwise rebuilds: the current world's shipments (``settings.worlds_dir / "current"``) plus the
 database's entities, identifiers, relationships, list entries and scored shipments, then saves.
+The snapshot keeps the party answers of every shipment it was built from (looked up once the graph is
+complete), so whoever loads it (``catchall serve``, ``catchall rescore`` and its workers) answers the
+parties of that history without resolving them again.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -106,7 +111,7 @@ def _db_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     }
 
 
-def _scored_shipments(settings: Settings) -> pd.DataFrame | None:
+def _scored_shipments(settings: Settings) -> pa.Table | None:
     """Shipments scored by the service, in the flat columnar form (bodies that no longer validate skipped)."""
     from features.columns import shipments_to_table
     from features.schema import Shipment
@@ -119,7 +124,16 @@ def _scored_shipments(settings: Settings) -> pd.DataFrame | None:
             shipments.append(Shipment.model_validate(body))
         except ValueError as exc:
             log.warning("graph.shipment_skipped", error=str(exc)[:200])
-    return shipments_to_table(shipments).to_pandas() if shipments else None
+    return shipments_to_table(shipments) if shipments else None
+
+
+def _warm_answers(index: PartyIndex, shipments: list[pa.Table]) -> None:
+    """Look up every party of ``shipments`` on the finished graph, as the feature pipeline does, so that
+    their answers are saved with the snapshot."""
+    from features.parties import LOOKUP_INPUT, flatten_parties
+
+    for table in shipments:
+        index.lookup(flatten_parties(table).select(list(LOOKUP_INPUT)).to_pandas(use_threads=False))
 
 
 def rebuild_index(settings: Settings) -> PartyIndex:
@@ -127,10 +141,10 @@ def rebuild_index(settings: Settings) -> PartyIndex:
     t0 = time.perf_counter()
     sources = current_sources(settings)
     frames = _db_frames(settings)
-    shipments: list[pd.DataFrame] = []
+    shipments: list[pa.Table] = []
     world = _world_dir(settings)
     if world is not None and (world / "shipments.parquet").is_file():
-        shipments.append(pd.read_parquet(world / "shipments.parquet"))
+        shipments.append(pq.read_table(world / "shipments.parquet"))
     scored = _scored_shipments(settings)
     if scored is not None:
         shipments.append(scored)
@@ -139,9 +153,12 @@ def rebuild_index(settings: Settings) -> PartyIndex:
         identifiers=frames["identifiers"],
         relationships=frames["relationships"],
         list_entries=frames["list_entries"],
-        shipments=pd.concat(shipments, ignore_index=True) if shipments else None,
+        shipments=pd.concat([t.to_pandas() for t in shipments], ignore_index=True) if shipments else None,
         strict=False,
     )
+    t1 = time.perf_counter()
+    _warm_answers(index, shipments)
+    log.info("graph.answers", parties=index.answers_known, seconds=round(time.perf_counter() - t1, 2))
     index.save(settings.graph_dir)
     manifest_path = settings.graph_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

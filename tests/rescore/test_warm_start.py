@@ -1,46 +1,42 @@
-"""A rescoring of history starts warm: the party answers kept with the graph snapshot are loaded with it
-and give the output the cold scorer gives, without resolving a single party again."""
+"""A rescoring of history starts warm: the graph store keeps the answers of every party of the shipments
+the graph was built from with its snapshot, and the scorer loaded from it gives the output of a cold
+scorer on the same graph without resolving a single party again."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from features.columns import SHIPMENT_SCHEMA
+from graphs.index import PartyIndex
+from graphs.snapshot import load_snapshot
 from service.rescore.loading import load_scorer
 from service.rescore.output import scored_to_table
-from tests.rescore.home import RescoreHome, home_settings
+from service.scoring import Scorer
+from tests.rescore.home import RescoreHome
 
 pytestmark = pytest.mark.xdist_group("rescore")
 
 
-def test_answers_saved_after_featurising_the_world_make_the_next_load_warm(
-    rescore_home: RescoreHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_snapshot_answers_every_party_of_its_history(
+    rescore_home: RescoreHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(rescore_home.home, home)
-    settings = home_settings(home)
-    model_dir = settings.models_dir / "current"
-    world = pq.read_table(settings.worlds_dir / "current" / "shipments.parquet").slice(0, 400)
-    world = world.cast(SHIPMENT_SCHEMA)
+    settings = rescore_home.settings
+    world = pq.read_table(rescore_home.world / "shipments.parquet").slice(0, 400).cast(SHIPMENT_SCHEMA)
+    warm = load_scorer(rescore_home.model_dir, settings)
+    assert warm.index.answers_known > 400  # several distinct parties per shipment
 
-    first = load_scorer(model_dir, settings)  # the snapshot as the graph store wrote it: no answers
-    assert len(first.index._answers) == 0
-    cold = scored_to_table(first.score_table(world))
-    kept = first.index.save_answers(settings.graph_dir)  # what prepare_home does after training
-    assert kept == len(first.index._answers) > 400  # several parties per shipment
-
-    warm_scorer = load_scorer(model_dir, settings)
-    assert len(warm_scorer.index._answers) == kept
+    G, F, _ = load_snapshot(settings.graph_dir)
+    cold = Scorer(warm.bundle, PartyIndex(G, F), settings)  # the same graph, no answers
+    assert cold.index.answers_known == 0
+    expected = scored_to_table(cold.score_table(world))
 
     def refuse(*_: Any) -> None:
         raise AssertionError("a party of the history was resolved again")
 
-    monkeypatch.setattr(warm_scorer.index.resolver, "resolve_many", refuse)
-    warm = scored_to_table(warm_scorer.score_table(world))
-    assert warm.equals(cold)
-    assert warm.num_rows == 400
+    monkeypatch.setattr(warm.index.resolver, "resolve_many", refuse)
+    got = scored_to_table(warm.score_table(world))
+    assert got.equals(expected)
+    assert got.num_rows == 400
