@@ -1,4 +1,5 @@
-"""Item lines as evidence: value in US dollars, CHPL tier, unit price against the reference band.
+"""Item lines as evidence: value in US dollars, CHPL tier, unit price against the reference band, and
+whether a line is described only by a catch-all phrase ("Electronic components", "General merchandise").
 
 Items are flattened from the list columns, valued with :func:`features.reference.fx_rates` and compared
 with :func:`features.reference.price_bands` (typical price of the HS-6 code; unknown codes give NaN,
@@ -19,7 +20,7 @@ from features.arrow import Col, Vocabulary, chunk, fill_nan, floats, list_length
 from features.groups import Groups
 from features.regex import Pattern
 
-__all__ = ["OVERPAY_RATIO", "UNDERVALUE_RATIO", "ItemEvidence", "item_evidence"]
+__all__ = ["GENERIC_DESCRIPTION", "OVERPAY_RATIO", "UNDERVALUE_RATIO", "ItemEvidence", "item_evidence"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -44,6 +45,7 @@ class ItemEvidence:
     min_price_ratio: FloatArray
     max_price_ratio: FloatArray
     control_listed: BoolArray
+    generic_description: BoolArray
     undervalued: BoolArray
     overpaid: BoolArray
 
@@ -76,6 +78,18 @@ def _reference() -> _Reference:
 
 # "Not listed" control codes: EAR99, N/A, none or blank.
 _UNLISTED = Pattern(r"(?i)^\s*(ear99|n/?a|none|)\s*$")
+
+
+# A description that is nothing but a catch-all noun with generic qualifiers: it names no product, so
+# the licence officer cannot check the goods against the HS code (a vague description of the items is
+# a red flag in BIS's "Know your customer" guidance). A real product name with such a word in it
+# ("Parts for transmission apparatus") is not generic.
+GENERIC_DESCRIPTION = Pattern(
+    r"(?i)^\s*(general|various|assorted|mixed|miscellaneous|misc\.?|spare)?\s*"
+    r"(electronic|electrical|industrial)?\s*"
+    r"(merchandise|goods|cargo|components|parts|items|equipment|products|materials|samples?|accessories)"
+    r"\s*\.?\s*$"
+)
 
 
 def _flat(table: pa.Table, name: str) -> Col:
@@ -119,6 +133,7 @@ def item_evidence(table: pa.Table) -> ItemEvidence:
         ratio = np.where(quantity > 0, value / quantity, np.nan) / typical
     control = _flat(table, "item_control_code")
     listed = valid(control) & ~_UNLISTED.search(control)
+    generic = GENERIC_DESCRIPTION.search(_flat(table, "item_description"))
     tier12 = rank >= _TIER12_RANK
     total = groups.sum(fill_nan(value))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -132,6 +147,7 @@ def item_evidence(table: pa.Table) -> ItemEvidence:
         min_price_ratio=groups.min(ratio),
         max_price_ratio=groups.max(ratio, fill=np.nan),
         control_listed=groups.any(listed),
+        generic_description=groups.any(generic),
         undervalued=groups.any(ratio < UNDERVALUE_RATIO),
         overpaid=groups.any(ratio > OVERPAY_RATIO),
     )

@@ -164,6 +164,7 @@ def _columns(ev: Evidence, n_detected: FloatArray) -> dict[str, FloatArray]:
         "max_price_ratio": items.max_price_ratio,
         "control_listed": _f(items.control_listed),
         "item_business_mismatch": _f(items.has_tier12 & _is(buyer, mismatch_types)),
+        "item_description_generic": _f(items.generic_description),
         "dest_regime_count": _f(s["dest_regime_count"]),
         "dest_gecc": _f(s["dest_gecc"]),
         "dest_hub": _f(s["dest_hub"]),

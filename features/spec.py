@@ -136,6 +136,11 @@ FEATURES: tuple[FeatureSpec, ...] = (
             "Tier 1-2 items bought by an end user whose business does not use them (bank, individual)",
             "The items do not fit the end user's line of business",
             "The items fit the end user's line of business"),
+    feature("item_description_generic", "bool", "item", 1,
+            "An item is described only by a catch-all phrase ('Electronic components', "
+            "'General merchandise' ...)",
+            "An item is described only as generic goods, not by what it is",
+            "Every item is described by what it is"),
     # --- destination -------------------------------------------------------------------------------
     feature("dest_regime_count", "int", "destination", 0,
             "Multilateral export-control regimes the destination belongs to (0-4)",

@@ -201,3 +201,27 @@ def test_party_columns_are_the_party_lookup_columns() -> None:
     assert columns["role"].tolist()[:4] == ["exporter"] * 4
     with pytest.raises(KeyError):
         batch.party_columns(["no_such_column"])
+
+
+def _lines(*descriptions: str) -> list[dict[str, object]]:
+    return [
+        {"hs_code": "850440", "description": d, "quantity": 1, "unit": "pcs", "value": 100.0}
+        for d in descriptions
+    ]
+
+
+def test_a_catch_all_item_description_is_generic_and_a_product_name_is_not() -> None:
+    shipments = [
+        shipment("G-1", items=_lines("static converters", "Electronic components")),
+        shipment("G-2", items=_lines("General merchandise")),
+        shipment("G-3", items=_lines(" spare parts. ")),
+        shipment(
+            "G-4",
+            items=_lines(
+                "Parts for transmission and reception apparatus", "Electronic components for drones"
+            ),
+        ),
+        shipment("G-5", items=_lines("static converters")),
+    ]
+    frame = build_features(table(*shipments), DictLookup()).frame
+    assert frame["item_description_generic"].tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]
