@@ -170,8 +170,10 @@ def fitted_on_rows(
     the logistic-regression baseline, each cross-fitted on the rows (every row scored by a fit on the
     other folds, random folds).
 
-    Fitted where it is measured, the trees pay nothing for a shift between worlds and see as many labels
-    as training did, so their PR-AUC estimates from above what a model of these features reaches here.
+    Fitted where it is measured, the trees pay nothing for a shift between worlds and see about as many
+    labels as training did: their PR-AUC estimates what a model of these features reaches here. An
+    estimate, not a bound: on the 200,000-shipment worlds deeper trees trained on twice the rows gained
+    about 0.015 PR-AUC per doubling (bench/results/models-quality.md, `python -m bench ceiling`).
     Returns ``{"folds", "pr_auc", "baseline_pr_auc"}``; NaN figures when a fold lacks a class.
     """
     from models.baselines import fit_baselines
@@ -224,7 +226,7 @@ def _ceilings(report: Mapping[str, Any]) -> dict[str, tuple[float, str]]:
             ceiling = fitted / best_pr
             because += (
                 f"; and the world hides more than that: trees fitted on these very rows (cross-fitted, no "
-                f"shift between worlds) reach PR-AUC {fitted:.3f}, so the ratio is at most about "
+                f"shift between worlds) reach PR-AUC {fitted:.3f}, so the ratio is estimated at most about "
                 f"{fitted:.3f} / {best_pr:.3f} = {ceiling:.3f}"
             )
         out["pr_auc_vs_best_baseline"] = (ceiling, because)
