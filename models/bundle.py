@@ -41,6 +41,7 @@ __all__ = [
     "Explanation",
     "ModelBundle",
     "check_features",
+    "check_manifest",
     "check_versions",
     "features_fingerprint",
     "git_commit",
@@ -293,26 +294,11 @@ class ModelBundle:
         version or feature mismatch, naming what differs.
         """
         path = Path(directory)
-        manifest_path = path / MANIFEST
-        if not manifest_path.is_file():
-            raise BundleError(f"no model bundle at {path} (no {MANIFEST}): train one with `catchall train`")
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise BundleError(
-                f"{manifest_path} is not valid JSON ({exc}): retrain with `catchall train`"
-            ) from exc
-        if manifest.get("format") != FORMAT:
-            raise BundleMismatchError(
-                f"bundle format {manifest.get('format')!r} at {path}, this code reads format {FORMAT}: "
-                "retrain with `catchall train`"
-            )
-        check_versions(manifest.get("versions", {}), where=path)
         if specs is None:
             from features.spec import FEATURES
 
             specs = FEATURES
-        check_features(manifest, specs, where=path)
+        manifest = check_manifest(path, specs=specs)
         for name in (TREES, ESTIMATOR, BASELINES):
             if not (path / name).is_file():
                 raise BundleError(
@@ -379,6 +365,39 @@ def new_info(
         params=params,
         split=split,
     )
+
+
+def check_manifest(
+    directory: str | Path, *, specs: Sequence[FeatureSpecLike] | None = None
+) -> dict[str, Any]:
+    """The manifest of the bundle at ``directory`` once it is known to fit the running code.
+
+    The cheap half of :meth:`ModelBundle.load` (nothing unpickled): raises ``BundleError`` for a missing
+    or unreadable manifest and ``BundleMismatchError`` for another format, library versions or feature
+    list (``specs``, default ``features.spec.FEATURES``), naming what differs.
+    """
+    path = Path(directory)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise BundleError(f"no model bundle at {path} (no {MANIFEST}): train one with `catchall train`")
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise BundleError(
+            f"{manifest_path} is not valid JSON ({exc}): retrain with `catchall train`"
+        ) from exc
+    if manifest.get("format") != FORMAT:
+        raise BundleMismatchError(
+            f"bundle format {manifest.get('format')!r} at {path}, this code reads format {FORMAT}: "
+            "retrain with `catchall train`"
+        )
+    check_versions(manifest.get("versions", {}), where=path)
+    if specs is None:
+        from features.spec import FEATURES
+
+        specs = FEATURES
+    check_features(manifest, specs, where=path)
+    return manifest
 
 
 def check_versions(recorded: dict[str, str], *, where: Path | str) -> None:

@@ -21,7 +21,15 @@ from service.logging import get_logger
 from service.scoring import Scorer
 from service.settings import Settings
 
-__all__ = ["DEMO_KEY_NAME", "DEMO_KEY_ROLE", "Prepared", "default_model_dir", "load_scorer", "prepare_home"]
+__all__ = [
+    "DEMO_KEY_NAME",
+    "DEMO_KEY_ROLE",
+    "Prepared",
+    "default_model_dir",
+    "load_scorer",
+    "prepare_home",
+    "retrain_hint",
+]
 
 log = get_logger(__name__)
 
@@ -91,6 +99,15 @@ def prepare_home(
     with session_scope(settings.resolved_database_url) as session:
         _, token = auth.create_key(session=session, name=DEMO_KEY_NAME, role=DEMO_KEY_ROLE)
     return Prepared(target, built=True, demo_key=token)
+
+
+def retrain_hint(settings: Settings, model_dir: Path) -> str:
+    """The command that trains ``model_dir`` again on the home's current world, for a refused bundle."""
+    from service.world_store import current_world_dir
+
+    world_dir = current_world_dir(settings)
+    world = str(world_dir) if world_dir is not None else "WORLD_DIR"
+    return f"to train it again on the home's current world: catchall train --world {world} --out {model_dir}"
 
 
 def load_scorer(settings: Settings, model_dir: Path) -> Scorer:

@@ -78,3 +78,25 @@ def test_audit_verify_passes_then_names_the_tampered_event(run: CliRunner) -> No
     assert broken.exit_code == 1
     assert f"case {opened['T2']}: event #2" in broken.output
     assert "altered" in broken.output
+
+
+def test_serve_refuses_a_bundle_of_another_feature_list_naming_the_fix(run: CliRunner) -> None:
+    import json
+
+    from features.spec import FEATURES
+    from models.bundle import FORMAT, MANIFEST, library_versions
+    from service.bootstrap import default_model_dir
+    from service.cli import _register, app
+
+    # A bundle trained before the newest feature existed, as an older catchall left it in the home.
+    model_dir = default_model_dir(get_settings())
+    model_dir.mkdir(parents=True)
+    stale = [{"name": s.name, "dtype": s.dtype, "monotone": int(s.monotone)} for s in FEATURES[:-1]]
+    manifest = {"format": FORMAT, "versions": library_versions(), "features_hash": "old", "features": stale}
+    (model_dir / MANIFEST).write_text(json.dumps(manifest))
+    _register()
+    result = run.invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code != 0
+    assert f"features new in the code: {FEATURES[-1].name}" in result.output
+    assert f"catchall train --world WORLD_DIR --out {model_dir}" in result.output
+    assert "Traceback" not in result.output
