@@ -197,7 +197,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--world-shipments", type=int, default=200_000, help="world size of a new home")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=200_000)
-    parser.add_argument("--dask-rows", type=int, default=400_000)
+    parser.add_argument("--dask-rows", type=int, default=1_000_000)
     parser.add_argument("--single", type=int, default=1_000)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--one-process", nargs=2, type=Path, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
