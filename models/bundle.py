@@ -294,10 +294,7 @@ class ModelBundle:
         version or feature mismatch, naming what differs.
         """
         path = Path(directory)
-        if specs is None:
-            from features.spec import FEATURES
-
-            specs = FEATURES
+        specs = _or_running(specs)
         manifest = check_manifest(path, specs=specs)
         for name in (TREES, ESTIMATOR, BASELINES):
             if not (path / name).is_file():
@@ -392,12 +389,17 @@ def check_manifest(
             "retrain with `catchall train`"
         )
     check_versions(manifest.get("versions", {}), where=path)
-    if specs is None:
-        from features.spec import FEATURES
-
-        specs = FEATURES
-    check_features(manifest, specs, where=path)
+    check_features(manifest, _or_running(specs), where=path)
     return manifest
+
+
+def _or_running(specs: Sequence[FeatureSpecLike] | None) -> Sequence[FeatureSpecLike]:
+    """``specs``, or the running code's feature list (``features.spec.FEATURES``) when None."""
+    if specs is not None:
+        return specs
+    from features.spec import FEATURES
+
+    return FEATURES
 
 
 def check_versions(recorded: dict[str, str], *, where: Path | str) -> None:

@@ -4,9 +4,10 @@
 sources the home has now (a fingerprint of the world directory and of the database tables), and
 otherwise rebuilds: the current world's shipments (``settings.worlds_dir / "current"``) plus the
 database's entities, identifiers, relationships, list entries and scored shipments, then saves.
-The snapshot keeps the party answers of every shipment it was built from (looked up once the graph is
-complete), so whoever loads it (``catchall serve``, ``catchall rescore`` and its workers) answers the
-parties of that history without resolving them again.
+A rebuild for a rescoring (and ``catchall graph refresh``) keeps the party answers of every shipment it
+was built from with the snapshot (looked up once the graph is complete), so whoever loads it
+(``catchall rescore`` and its workers, a restarted ``catchall serve``) answers the parties of that
+history without resolving them again.
 """
 
 from __future__ import annotations
@@ -136,8 +137,14 @@ def _warm_answers(index: PartyIndex, shipments: list[pa.Table]) -> None:
         index.lookup(flatten_parties(table).select(list(LOOKUP_INPUT)).to_pandas(use_threads=False))
 
 
-def rebuild_index(settings: Settings) -> PartyIndex:
-    """Build the home's party index from its world and database, save the snapshot and return it."""
+def rebuild_index(settings: Settings, *, keep_answers: bool = False) -> PartyIndex:
+    """Build the home's party index from its world and database, save the snapshot and return it.
+
+    With ``keep_answers`` every party of the shipments it was built from is looked up on the finished
+    graph and the answers are saved with the snapshot (a third more time on the default world): for a
+    rescoring of history, which then starts warm. The server drops answers at its first score, and
+    training and screening look up what they need themselves, so they do not ask for it.
+    """
     t0 = time.perf_counter()
     sources = current_sources(settings)
     frames = _db_frames(settings)
@@ -156,9 +163,10 @@ def rebuild_index(settings: Settings) -> PartyIndex:
         shipments=pd.concat([t.to_pandas() for t in shipments], ignore_index=True) if shipments else None,
         strict=False,
     )
-    t1 = time.perf_counter()
-    _warm_answers(index, shipments)
-    log.info("graph.answers", parties=index.answers_known, seconds=round(time.perf_counter() - t1, 2))
+    if keep_answers:
+        t1 = time.perf_counter()
+        _warm_answers(index, shipments)
+        log.info("graph.answers", parties=index.answers_known, seconds=round(time.perf_counter() - t1, 2))
     index.save(settings.graph_dir)
     manifest_path = settings.graph_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
@@ -174,16 +182,17 @@ def rebuild_index(settings: Settings) -> PartyIndex:
     return index
 
 
-def load_or_build_index(settings: Settings) -> PartyIndex:
-    """The home's party index: its snapshot when built from the current sources, else a fresh build."""
+def load_or_build_index(settings: Settings, *, keep_answers: bool = False) -> PartyIndex:
+    """The home's party index: its snapshot when built from the current sources, else a fresh build
+    (``keep_answers``: see :func:`rebuild_index`)."""
     try:
         manifest = read_manifest(settings.graph_dir)
     except SnapshotError as exc:
         log.info("graph.snapshot_unusable", reason=str(exc))
-        return rebuild_index(settings)
+        return rebuild_index(settings, keep_answers=keep_answers)
     if manifest.get("sources") != current_sources(settings):
         log.info("graph.snapshot_stale", path=str(settings.graph_dir))
-        return rebuild_index(settings)
+        return rebuild_index(settings, keep_answers=keep_answers)
     t0 = time.perf_counter()
     index = PartyIndex.load(settings.graph_dir)
     log.info("graph.loaded", nodes=index.G.number_of_nodes(), seconds=round(time.perf_counter() - t0, 2))

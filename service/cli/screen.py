@@ -91,7 +91,7 @@ def _refresh(quiet: bool = QuietOption) -> None:
 
     try:
         with progress("rebuilding the relationship graph", total=None, quiet=quiet):
-            index = rebuild_index(get_settings())
+            index = rebuild_index(get_settings(), keep_answers=True)
     except (OSError, ValueError) as exc:
         fail(f"cannot rebuild the relationship graph: {exc}")
     say(

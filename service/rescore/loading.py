@@ -36,7 +36,7 @@ def load_scorer(model_dir: Path, settings: Settings) -> Scorer:
     except (BundleError, OSError) as exc:
         raise ModelLoadError(f"cannot load the model bundle at {model_dir}: {exc}") from exc
     try:
-        index = load_or_build_index(settings)
+        index = load_or_build_index(settings, keep_answers=True)
     except (SnapshotError, OSError) as exc:
         raise ModelLoadError(f"cannot load the relationship graph of {settings.home}: {exc}") from exc
     return Scorer(bundle, index, settings)

@@ -72,7 +72,7 @@ def _build(home: Path, small: SmallWorld) -> None:
 
     settings = home_settings(home)
     load_world(small.world_dir, settings)
-    load_or_build_index(settings)
+    load_or_build_index(settings, keep_answers=True)  # as `catchall rescore` builds it
     shutil.copytree(small.model_dir, settings.models_dir / "current")
 
 
