@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from service import cases, scores
 from service.api.deps import ActorDep, ReaderDep, SessionDep
@@ -20,6 +20,7 @@ from service.api.schemas import (
     DecisionRequest,
     EventOut,
 )
+from service.evidence import Exporter, build_evidence_pack
 from service.tables import ReviewCase, ShipmentRecord
 
 __all__ = ["router"]
@@ -88,6 +89,38 @@ def get_case(case_id: str, principal: ReaderDep, session: SessionDep) -> CaseDet
 def case_events(case_id: str, principal: ReaderDep, session: SessionDep) -> CaseEvents:
     """The append-only history: who did what, when, with what (each event hash-chained)."""
     return CaseEvents(case_id=case_id, events=_events(session, case_id))
+
+
+_ZIP: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The evidence pack (ZIP): case, shipment, scores, history with its chain check, model,"
+        " README.txt and a manifest of SHA-256 hashes",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.get(
+    "/{case_id}/evidence",
+    response_class=Response,
+    responses={**_ZIP, **errors(401, 403, 404, 503)},
+    summary="Evidence pack of a case",
+)
+def evidence(case_id: str, principal: ReaderDep, session: SessionDep, request: Request) -> Response:
+    """One self-contained ZIP for an authority, a court or the exporter: what was scored, with which model
+    and data, why, the list matches and graph paths, and the hash-chained history, verified."""
+    scorer = getattr(request.app.state, "scorer", None)
+    data = build_evidence_pack(
+        session=session,
+        case_id=case_id,
+        exporter=Exporter(name=principal.name, via="api", role=principal.role),
+        model_info=None if scorer is None else scorer.model_info(),
+    )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.zip"'},
+    )
 
 
 @router.post("/{case_id}/assign", response_model=CaseSummary, responses=_ACT, summary="Assign a case")
