@@ -21,6 +21,7 @@ from service import cases, scores
 from service.auth import Permission, Principal, authenticate, hash_token
 from service.db import get_engine
 from service.errors import AuthenticationError, CatchallError
+from service.evidence import Exporter, build_evidence_pack
 from service.tables import ShipmentRecord
 from service.web.explanation import explanation_view
 
@@ -163,6 +164,32 @@ def case_page(request: Request, case_id: str, error: str | None = None) -> Respo
             )
     context.update(user=principal, error=error, can_approve=principal.can(Permission.approve))
     return templates.TemplateResponse(request, "case.html", context)
+
+
+@router.get("/cases/{case_id}/evidence")
+def evidence_download(request: Request, case_id: str) -> Response:
+    """The case's evidence pack (the same ZIP as ``GET /v1/cases/{case_id}/evidence``), as a download."""
+    with _session(request) as session:
+        principal = _principal(request, session)
+        if principal is None:
+            return _login_redirect()
+        scorer = getattr(request.app.state, "scorer", None)
+        try:
+            data = build_evidence_pack(
+                session=session,
+                case_id=case_id,
+                exporter=Exporter(name=principal.name, via="web", role=principal.role),
+                model_info=None if scorer is None else scorer.model_info(),
+            )
+        except CatchallError as exc:
+            return templates.TemplateResponse(
+                request, "error.html", {"user": principal, "detail": exc.detail}, status_code=exc.status
+            )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.zip"'},
+    )
 
 
 async def _act(request: Request, case_id: str, action: str, form: dict[str, str]) -> Response:
