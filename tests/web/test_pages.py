@@ -6,8 +6,10 @@ from the JSON API (the same score) and from the world files (the path to a liste
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import zipfile
 from typing import Any
 
 import pytest
@@ -143,6 +145,16 @@ def test_case_shows_reasons_red_flags_and_the_path_to_a_listed_party(
     assert frozenset((near, person)) in parties.edges
     assert frozenset((person, listed)) in parties.edges
     screenshot(page, "case-review")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download evidence pack").click()
+    assert download.value.suggested_filename == f"case-{result['case_id']}-evidence.zip"
+    with zipfile.ZipFile(download.value.path()) as pack:
+        case, manifest = (json.loads(pack.read(name)) for name in ("case.json", "manifest.json"))
+        readme = pack.read("README.txt").decode()
+    assert (case["case_id"], case["shipment_id"]) == (result["case_id"], "WEB-C-NEAR")
+    assert manifest["exported_by"] == {"name": "ana", "role": "analyst", "via": "web"}
+    assert f"party: {' -> '.join(names)}" in readme  # the path to the listed party, in the pack's words
 
 
 def _decide(page: Page, decision: str, rationale: str) -> None:
