@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import pytest
 from sqlmodel import Session
@@ -59,6 +61,9 @@ def test_score_case_decision_and_four_eyes_approval(live_server: LiveServer) -> 
     assert [e["actor"] for e in events[1:]] == ["ana", "ana", "sam"]
     with Session(get_engine(live_server.settings.resolved_database_url)) as session:
         assert verify_chain(session=session).ok
+    pack = zipfile.ZipFile(io.BytesIO(ana.get(f"/v1/cases/{case_id}/evidence").content))
+    chain = json.loads(pack.read("chain.json"))
+    assert (chain["verified"], chain["events"]) == (True, 4)  # the evidence pack, over real HTTP
 
 
 def test_idempotent_resubmission_and_amendment(live_server: LiveServer) -> None:
