@@ -313,6 +313,42 @@ def test_model_card_only_for_the_model_that_scored(database_url: str) -> None:
         build_evidence_pack(session=s, case_id="cs_x", exporter=Exporter("ana", "test"), model_info=None)
 
 
+def test_an_amended_shipment_lists_every_score_newest_last(database_url: str) -> None:
+    first = _hold_case(database_url, "EV-A-1")
+    body = shipment_payload("EV-A-1", declared_end_use="mining equipment")
+    with Session(get_engine(database_url), expire_on_commit=False) as s:
+        cases.begin_write(s)
+        amended = scores.record_submission(
+            session=s,
+            scored=scored_batch(["EV-A-1"], ["review"], [0.6]).shipment(0),
+            body=body,
+            digest=scores.body_hash(body),
+            actor="bot",
+        )
+        s.commit()
+    assert amended.case_id is not None
+    assert amended.case_id != first  # the first case was closed (denied): the amendment opens another
+    files = _export(database_url, amended.case_id)
+    listed = _doc(files, "scores.json")
+    assert [(x["action"], x["is_case_score"]) for x in listed] == [("hold", False), ("review", True)]
+    assert listed[1]["score_id"] == amended.score.id
+    assert listed[0]["scored_at"] < listed[1]["scored_at"]
+    assert _doc(files, "shipment.json")["declared_end_use"] == "mining equipment"  # the latest body
+    assert _doc(files, "case.json")["shipment_record"]["latest_score_id"] == amended.score.id
+
+
+def test_a_case_opened_by_rescoring_has_no_stored_body(database_url: str) -> None:
+    with Session(get_engine(database_url)) as s:
+        opened = cases.open_cases_for(session=s, scored=scored_batch(["EV-R-1"], ["clear"], [0.01], [True]))
+        s.commit()
+    files = _export(database_url, opened["EV-R-1"])
+    assert _doc(files, "shipment.json") == {}
+    assert _doc(files, "case.json")["kind"] == "audit"
+    readme = files["README.txt"].decode()
+    assert "The shipment's body was not stored" in readme
+    assert "action CLEAR (audit sample)" in readme
+
+
 def test_the_pack_reads_one_snapshot_while_the_case_moves_on(database_url: str) -> None:
     """An event appended between reading the case and reading its history must not look like tampering."""
     from sqlalchemy import event
