@@ -7,6 +7,8 @@ Every shipment gets exactly one action, decided in this order:
 * ``SCREEN-MATCH``: a party (exporter, consignee, end user, intermediary) matches a screening-list entry
   with score >= ``STRONG_MATCH_SCORE`` (0.90 on the screening engine's [0, 1] scale, where 1 is an exact
   normalised name match with agreeing identifiers). Weaker matches are features of the model, not rules.
+  A match that an active suppression covers (``service.suppressions``: a supervisor found it false for
+  that party; the scorer marks it ``"suppressed": <id>``) does not fire; it stays in ``screening``.
 * ``EMBARGO-MILITARY``: the destination is under a UN arms embargo or in US Country Group E:1 or E:2
   (reference table ``countries.csv``) and the declared end user or the consignee is a military or
   government body (``business_type`` ``military`` or ``government``).
@@ -69,7 +71,8 @@ class PolicyInput:
 
     shipment_ids: Sequence[str]
     risk: npt.NDArray[np.float64]
-    screening: Sequence[Sequence[Mapping[str, Any]]]  # matches with "party", "party_name", "list", "score"
+    # Matches with "party", "party_name", "list", "score" and, when a suppression covers one, "suppressed".
+    screening: Sequence[Sequence[Mapping[str, Any]]]
     destination: Sequence[str | None]
     consignee_business_type: Sequence[str | None]
     end_user_business_type: Sequence[str | None]
@@ -124,7 +127,9 @@ def _embargo_rule(destination: str | None, consignee: str | None, end_user: str 
 
 
 def _screening_rule(matches: Sequence[Mapping[str, Any]]) -> Rule | None:
-    strong = [m for m in matches if float(m.get("score", 0.0)) >= STRONG_MATCH_SCORE]
+    strong = [
+        m for m in matches if float(m.get("score", 0.0)) >= STRONG_MATCH_SCORE and not m.get("suppressed")
+    ]
     if not strong:
         return None
     best = max(strong, key=lambda m: float(m["score"]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,9 @@ import pyarrow as pa
 
 from features.schema import Shipment
 from models.reasons import RankedReasons
+
+if TYPE_CHECKING:
+    from service.suppressions import SuppressionSource
 
 __all__ = [
     "HitRows",
@@ -231,6 +234,9 @@ class ScoredBatch:
 class ScoringEngine(Protocol):
     """What the API needs from :class:`service.scoring.Scorer` (kept here so the API can be typed and
     served before a model is loaded)."""
+
+    # The suppressions in force (the API installs its refreshing cache while it serves).
+    suppressions: SuppressionSource
 
     @property
     def model_version(self) -> str:

@@ -9,7 +9,8 @@ reasons -> action policy. No web framework and no database here: callers persist
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,8 @@ from service.errors import InvalidRequestError, NotFoundError
 from service.policy import STRONG_MATCH_SCORE, PolicyInput, apply_policy
 from service.scored import HitRows, LazyRows, ScoredBatch, ScoredShipment
 from service.settings import Settings
+from service.suppressions import SuppressionSet, SuppressionSource, normal_name
+from service.tables import utcnow
 
 __all__ = ["CONTEXT_MAX_HOPS", "REASONS", "Scorer"]
 
@@ -98,7 +101,14 @@ class Scorer:
     """
 
     def __init__(
-        self, bundle: ModelBundle, index: PartyIndex, settings: Settings, *, data_version: str | None = None
+        self,
+        bundle: ModelBundle,
+        index: PartyIndex,
+        settings: Settings,
+        *,
+        data_version: str | None = None,
+        suppressions: SuppressionSource | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if tuple(bundle.feature_names) != tuple(FEATURE_INDEX):
             raise ValueError("the model bundle's features differ from features.spec.FEATURES: retrain it")
@@ -111,6 +121,10 @@ class Scorer:
         self._words = ReasonWords(bundle.specs)
         # Shipment ids whose trade this process added to the graph (see record).
         self._recorded: set[str] = set()
+        # Suppressions of false-positive list matches in force (service.suppressions); the API swaps in
+        # its refreshing cache, rescoring a snapshot loaded at start. ``clock`` decides their expiry.
+        self.suppressions: SuppressionSource = suppressions if suppressions is not None else SuppressionSet()
+        self.clock = clock
 
     @property
     def model_version(self) -> str:
@@ -139,6 +153,7 @@ class Scorer:
         ranked = rank_reasons(ex.contributions, matrix, self._words, k=REASONS)
         # Few shipments have screening hits: their dicts are made now (the policy reads them all).
         screening = [[hit._asdict() for hit in hits] if hits else [] for hits in fb.screening]
+        self._mark_suppressed(fb, table, screening)
         ids = [str(s) for s in fb.frame.index]
         policy = apply_policy(
             PolicyInput(
@@ -176,6 +191,55 @@ class Scorer:
             table=table,
             ranked=ranked,
         )
+
+    def _mark_suppressed(
+        self, fb: FeatureBatch, table: pa.Table, screening: list[list[dict[str, Any]]]
+    ) -> None:
+        """Mark the strong matches an active suppression covers (``suppressed``: its id,
+        ``suppressed_until``: its expiry); the policy does not hold on them. Features are untouched."""
+        active = self.suppressions.active()
+        if not len(active):
+            return
+        ships = [
+            i
+            for i, hits in enumerate(screening)
+            if any(
+                h["score"] >= STRONG_MATCH_SCORE and active.has_entry(h["list"], h["entry_id"]) for h in hits
+            )
+        ]
+        if not ships:
+            return
+        now = self.clock()
+        cols = fb.party_columns(["ship", "role", "party_name", "entity_id"])
+        country = fb.evidence.parties.column("country")
+        exporters = _strings(table, "exporter_name")
+        order = np.argsort(cols["ship"], kind="stable")
+        bounds = np.searchsorted(cols["ship"][order], np.arange(len(screening) + 1))
+        for i in ships:
+            rows = order[bounds[i] : bounds[i + 1]].tolist()
+            countries = dict(zip(rows, country.take(rows).to_pylist(), strict=True))
+            exporter = normal_name(exporters[i])
+            for hit in screening[i]:
+                if hit["score"] < STRONG_MATCH_SCORE or not active.has_entry(hit["list"], hit["entry_id"]):
+                    continue
+                # The hit's party: same role and name (two like-named intermediaries must both be covered).
+                found = [
+                    active.covering(
+                        list_name=hit["list"],
+                        entry_id=hit["entry_id"],
+                        entity_id=cols["entity_id"][r],
+                        name_norm=normal_name(hit["party_name"]),
+                        country=countries[r],
+                        exporter_norm=exporter,
+                        now=now,
+                    )
+                    for r in rows
+                    if cols["role"][r] == hit["party"] and cols["party_name"][r] == hit["party_name"]
+                ]
+                if found and all(s is not None for s in found):
+                    chosen = min((s for s in found if s is not None), key=lambda s: s.expires_at)
+                    hit["suppressed"] = chosen.id
+                    hit["suppressed_until"] = chosen.expires_at.isoformat()
 
     def score_shipments(self, shipments: Sequence[Shipment]) -> ScoredBatch:
         """Score validated shipments (the API's path into :meth:`score_table`)."""

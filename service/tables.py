@@ -19,6 +19,8 @@ __all__ = [
     "Score",
     "ScreeningList",
     "ShipmentRecord",
+    "Suppression",
+    "SuppressionEvent",
     "utcnow",
 ]
 
@@ -234,3 +236,51 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts()
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+# --- suppressions of known false-positive list matches (service.suppressions) ----------------------------
+class Suppression(SQLModel, table=True):
+    """A supervisor's finding that a list entry's match on one party is false: while active (not revoked,
+    not expired) that match does not force ``hold``. Only the revocation fields ever change; the database
+    refuses deletes, and the hash-chained ``suppression_event`` rows record every step."""
+
+    __tablename__ = "suppression"
+    __table_args__ = (Index("ix_suppression_list_entry", "list_name", "entry_id"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    list_name: str = Field(max_length=64)
+    entry_id: str = Field(max_length=128)
+    # The party: its resolved graph entity id when known, else its normalised name and country.
+    party_entity_id: str | None = Field(default=None, max_length=80)
+    party_name: str = Field(max_length=300)
+    party_name_norm: str = Field(max_length=300)
+    party_country: str | None = Field(default=None, max_length=2)
+    # Scope: only shipments of this exporter (normalised name compared); None = any exporter.
+    exporter: str | None = Field(default=None, max_length=300)
+    exporter_norm: str | None = Field(default=None, max_length=300)
+    rationale: str
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_by: str | None = Field(default=None, max_length=100)
+    revoke_reason: str | None = None
+    event_count: int = 0
+    last_event_hash: str = Field(default="", max_length=64)
+
+
+class SuppressionEvent(SQLModel, table=True):
+    """One entry of a suppression's append-only history, chained like case events (``service.audit``)."""
+
+    __tablename__ = "suppression_event"
+    __table_args__ = (UniqueConstraint("suppression_id", "seq", name="uq_suppression_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suppression_id: str = Field(max_length=32, foreign_key="suppression.id")
+    seq: int
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    at: datetime = _ts()
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -17,10 +17,11 @@ from service.api.deps import KeyCache
 from service.api.errors import install_error_handlers
 from service.api.metrics import Metrics
 from service.api.middleware import RequestContextMiddleware
-from service.api.routes import cases, scoring, system
+from service.api.routes import cases, scoring, suppressions, system
 from service.logging import get_logger
 from service.scored import ScoringEngine
 from service.settings import Settings, get_settings
+from service.suppressions import SuppressionCache
 from service.web import pages
 
 __all__ = ["ScorerLoader", "create_app"]
@@ -54,7 +55,17 @@ def create_app(
             except Exception as exc:  # reported by /readyz and every scoring route, not swallowed
                 app.state.scorer_error = f"{type(exc).__name__}: {exc}"
                 log.exception("could not load the model or the graph")
-        yield
+        # While this app serves, its scorer applies the suppressions of this app's database (loaded on
+        # first use); a scorer shared with another app (tests) gets its own source back afterwards.
+        scorer = app.state.scorer
+        previous = None if scorer is None else scorer.suppressions
+        if scorer is not None:
+            scorer.suppressions = app.state.suppressions
+        try:
+            yield
+        finally:
+            if scorer is not None and previous is not None:
+                scorer.suppressions = previous
 
     app = FastAPI(
         title="catchall",
@@ -65,6 +76,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.key_cache = KeyCache()
+    app.state.suppressions = SuppressionCache(settings.resolved_database_url)
     app.state.scorer = scorer
     app.state.scorer_error = None if scorer is not None else "no model loaded"
     install_error_handlers(app)
@@ -72,5 +84,6 @@ def create_app(
     app.include_router(system.router)
     app.include_router(scoring.router)
     app.include_router(cases.router)
+    app.include_router(suppressions.router)
     app.include_router(pages.router)
     return app

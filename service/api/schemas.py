@@ -30,6 +30,13 @@ __all__ = [
     "ScoreResponse",
     "ScreeningHit",
     "SlotError",
+    "SuppressionCreate",
+    "SuppressionDetail",
+    "SuppressionEventOut",
+    "SuppressionList",
+    "SuppressionOut",
+    "SuppressionParty",
+    "SuppressionRevoke",
     "ValidateResponse",
 ]
 
@@ -75,6 +82,10 @@ class ScreeningHit(_Out):
     entry_id: str
     matched_name: str
     score: float
+    suppressed: str | None = Field(
+        None, description="id of the suppression that kept this match from forcing hold (a known false match)"
+    )
+    suppressed_until: datetime | None = Field(None, description="when that suppression expires")
 
 
 class RuleHit(_Out):
@@ -270,3 +281,82 @@ class ApproveRequest(BaseModel):
     approved: bool = True
     comment: Annotated[str, StringConstraints(max_length=5000)] | None = None
     version: int | None = Field(None, description="the case version you saw; 409 if it changed")
+
+
+# --- suppressions of known false-positive list matches (service.suppressions) ---------------------------
+class SuppressionParty(BaseModel):
+    """The party a suppression applies to: its resolved graph entity id (the ``entity_id`` of the party
+    in the score's ``graph.parties``), or without one its name and country, compared normalised."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity_id: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None
+    ) = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+class SuppressionCreate(BaseModel):
+    """Suppress one list entry's match on one party until ``expires_at`` (at most 365 days ahead)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    list: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    entry_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    party: SuppressionParty
+    exporter: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None
+    ) = Field(None, description="only shipments of this exporter (normalised name); null: any exporter")
+    rationale: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    expires_at: datetime = Field(description="timezone-aware, in the future, at most 365 days ahead")
+
+
+class SuppressionRevoke(BaseModel):
+    """End a suppression now; the reason is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class SuppressionOut(_Out):
+    """A suppression as stored; ``active``: neither revoked nor expired now."""
+
+    id: str
+    list: str
+    entry_id: str
+    party: SuppressionParty
+    exporter: str | None
+    rationale: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revoke_reason: str | None
+    active: bool
+
+
+class SuppressionList(BaseModel):
+    """Suppressions, newest first."""
+
+    items: list[SuppressionOut]
+
+
+class SuppressionEventOut(_Out):
+    """One entry of a suppression's append-only, hash-chained history."""
+
+    seq: int
+    kind: str
+    actor: str
+    at: datetime
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class SuppressionDetail(SuppressionOut):
+    """A suppression with its full history."""
+
+    events: list[SuppressionEventOut]

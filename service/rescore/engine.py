@@ -253,11 +253,15 @@ def run_rescore(
 
 
 def scorer_spec(job: RescoreJob, data_version: str) -> ScorerSpec:
-    """What Dask workers need to build their own scorer for ``job`` (the home's graph snapshot)."""
+    """What Dask workers need to build their own scorer for ``job`` (the home's graph snapshot, and
+    the suppressions in force now, read once here from the home's database as the local engine does)."""
+    from service.suppressions import load_active_from
+
     return ScorerSpec(
         model_dir=job.model_dir.resolve(),
         graph_dir=job.settings.graph_dir.resolve(),
         data_version=data_version,
         settings=job.settings,
         enqueue=job.enqueue,
+        suppressions=load_active_from(job.settings.resolved_database_url),
     )

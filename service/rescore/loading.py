@@ -12,6 +12,7 @@ from service.rescore.worker import CaseOpener
 from service.scored import ScoredBatch
 from service.scoring import Scorer
 from service.settings import Settings
+from service.suppressions import SuppressionSet, load_active_from
 
 __all__ = ["ModelLoadError", "case_opener", "load_scorer", "load_worker_scorer"]
 
@@ -39,20 +40,32 @@ def load_scorer(model_dir: Path, settings: Settings) -> Scorer:
         index = load_or_build_index(settings, keep_answers=True)
     except (SnapshotError, OSError) as exc:
         raise ModelLoadError(f"cannot load the relationship graph of {settings.home}: {exc}") from exc
-    return Scorer(bundle, index, settings)
+    # The suppressions in force now, once for the whole run (forked workers inherit them).
+    return Scorer(bundle, index, settings, suppressions=load_active_from(settings.resolved_database_url))
 
 
-def load_worker_scorer(model_dir: Path, graph_dir: Path, settings: Settings, data_version: str) -> Scorer:
+def load_worker_scorer(
+    model_dir: Path,
+    graph_dir: Path,
+    settings: Settings,
+    data_version: str,
+    suppressions: SuppressionSet | None = None,
+) -> Scorer:
     """A Dask worker's scorer: the bundle and the graph snapshot read from disk, never rebuilt here.
 
     The client made sure the snapshot is current before starting the workers (:func:`load_scorer`),
-    so every worker scores against the same graph, stamped with the client's ``data_version``.
+    so every worker scores against the same graph, stamped with the client's ``data_version``, and
+    with the suppressions the client loaded at start (workers never read the database for them).
     """
     from graphs.index import PartyIndex
     from models.bundle import ModelBundle
 
     return Scorer(
-        ModelBundle.load(model_dir), PartyIndex.load(graph_dir), settings, data_version=data_version
+        ModelBundle.load(model_dir),
+        PartyIndex.load(graph_dir),
+        settings,
+        data_version=data_version,
+        suppressions=suppressions,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from service.rescore.output import OUTPUT_SCHEMA, scored_to_table
 from service.rescore.validate import ValidChunk, validate_chunk
 from service.scored import ScoredBatch
 from service.settings import Settings
+from service.suppressions import SuppressionSet
 
 __all__ = [
     "BatchScorer",
@@ -62,6 +63,8 @@ class ScorerSpec:
     data_version: str
     settings: Settings
     enqueue: bool = False
+    # The suppressions in force when the run started (loaded once by the client; small, picklable).
+    suppressions: SuppressionSet = field(default_factory=SuppressionSet)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def score_chunk(valid: ValidChunk, scorer: BatchScorer, open_cases: CaseOpener |
     )
 
 
-_loaded: dict[tuple[str, str, str, str, bool], tuple[BatchScorer, CaseOpener | None]] = {}
+_loaded: dict[tuple[str, str, str, str, bool, str], tuple[BatchScorer, CaseOpener | None]] = {}
 _loading = threading.Lock()
 
 
@@ -110,12 +113,15 @@ def _for_spec(spec: ScorerSpec) -> tuple[BatchScorer, CaseOpener | None]:
         spec.data_version,
         spec.settings.model_dump_json(),
         spec.enqueue,
+        spec.suppressions.fingerprint(),
     )
     with _loading:
         if key not in _loaded:
             from service.rescore.loading import case_opener, load_worker_scorer
 
-            scorer = load_worker_scorer(spec.model_dir, spec.graph_dir, spec.settings, spec.data_version)
+            scorer = load_worker_scorer(
+                spec.model_dir, spec.graph_dir, spec.settings, spec.data_version, spec.suppressions
+            )
             gc.freeze()  # the loaded graph's objects stay out of the collector's full passes
             _loaded[key] = (scorer, case_opener(spec.settings) if spec.enqueue else None)
         return _loaded[key]
