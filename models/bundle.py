@@ -186,12 +186,9 @@ class ModelBundle:
         # a sigmoid of the log-odds): no second prediction and no separate numpy pass per call.
         cal = self.calibrator
         result = self.explainer.shap_values(rows, slope=cal.slope, intercept=cal.intercept)
-        return Explanation(
-            base_value=result.base_value,
-            contributions=result.contributions,
-            log_odds=result.log_odds,
-            risk=result.probability,
-        )
+        # The same four fields in the same order (risk is the calibrated probability); tuple.__new__
+        # relabels them without the named tuple's Python-level __new__ (~0.4 us of a one-row call).
+        return tuple.__new__(Explanation, result)
 
     def top_reasons(
         self, contributions: npt.ArrayLike, values: npt.ArrayLike, k: int = 3

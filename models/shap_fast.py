@@ -45,12 +45,15 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
+U32 = npt.NDArray[np.uint32]
 
 # Rows one thread explains together in the batch kernel: a block's transposed inputs and sums
 # (2 * 52 features * 256 rows * 8 bytes = 213 KB) stay in L2 next to the group being read.
 DEFAULT_BLOCK = 256
 # Below this many rows the row-by-row kernel is faster than a block's transposes and threads.
 _BLOCK_MIN_ROWS = 16
+_FLOAT64 = np.dtype(np.float64)  # arrays of native float64 share this dtype object
+_new_tuple = tuple.__new__
 
 
 @nb.njit(cache=True, nogil=True)
@@ -142,39 +145,43 @@ def _group_tables(
     return table
 
 
-# The kernels read the whole model from two flat arrays, because numba's dispatcher pays per array
-# argument on every call. Every group has the same number of node slots S and column slots W (the
-# most any group needs), so the kernels' inner loops always run the same number of times. Layout:
-#   ints[0:_HEADER] = G groups, S, W, where eight sections start in ints (node keys, columns, group
-#     meta, tests, slot tests, lane features, lane starts, lane refs), then the number of tests,
-#     where the tests' thresholds start in floats, the number of lane blocks, ref_bits, and where a
-#     0.0 is in floats;
+# The kernels read the whole model from one flat float64 array, ``model``, because numba's dispatcher
+# pays per array argument on every call (a one-row call is a few microseconds). Its integer sections
+# hold non-negative int32 values, read through ``i32 = model.view(np.int32)`` by the batch kernel
+# and as uint32 by the row-by-row one (numba adds no negative-index wraparound to unsigned indices).
+# Every group has the same number of node slots S and column slots W (the most any group needs), so
+# the kernels' inner loops always run the same number of times. Layout:
+#   i32[0:_HEADER] = G groups, S, W, F features, T distinct tests, the number of lane blocks, where
+#     the int32 sections start in i32 (node keys, columns, group meta, test keys, slot tests, lane
+#     features, lane starts, lane refs), where the float64 sections start in model (node
+#     thresholds, test thresholds), where the baseline (the trees' constant term) is, ref_bits, and
+#     where a 0.0 is in model (right after the baseline);
 #   node slot j of group g (slot-major: one slot of every group is a contiguous run): key
-#     ints[keys + j G + g] = 2 * feature + missing_left, threshold floats[j G + g]; unused slots
-#     have threshold NaN and key 0, so they never go left (bit 0);
-#   column slot c of group g: ints[cols + g W + c]; unused slots repeat a used column (their table
+#     i32[keys + j G + g] = 2 * feature + missing_left, threshold model[thresholds + j G + g];
+#     unused slots have threshold NaN and key 0, so they never go left (bit 0);
+#   column slot c of group g: i32[cols + g W + c]; unused slots repeat a used column (their table
 #     entries are 0.0, and adding 0.0 changes no sum);
-#   meta of group g: ints[meta + g], ints[meta + G + g], ints[meta + 2 G + g] = where its table
-#     starts in floats, its real number of nodes and of columns (the batch kernel skips unused
-#     slots);
+#   meta of group g: i32[meta + g], i32[meta + G + g], i32[meta + 2 G + g] = where its table starts
+#     in model, its real number of nodes and of columns (the batch kernel skips unused slots);
 #   a table row is W + 1 floats: the reached leaf's value, then the W column contributions; the
 #     tables start on a 64-byte boundary, so a row of 8 floats (depth-3 trees) is one cache line;
-# and for the one-row kernel:
-#   the T distinct split tests (many trees split on the same bin edge): key ints[tests + t],
-#     threshold floats[test_thresholds + t]; ints[slot_tests + j G + g] is the test of node slot j
-#     of group g, and T (a test that never goes left) for unused slots;
+# and for the row-by-row kernel:
+#   the T distinct split tests (many trees split on the same bin edge): key i32[tests + t],
+#     threshold model[test_thresholds + t]; i32[slot_tests + g S + j] (group-major: a group's
+#     slots are adjacent) is the test of node slot j of group g, and T (a test that never goes
+#     left) for unused slots;
 #   lanes: features in blocks of _LANES; block b sums its features' terms over entries
-#     lane_start[b]:lane_start[b + 1]; entry e, lane l is ref = ints[lane_refs + _LANES e + l] =
-#     (group << ref_bits) | column of that group's table row. A feature's entries are its groups
-#     in increasing order, as in the batch kernel, so both add the same terms in the same order
-#     (bit-equal); a lane shorter than its block's longest points at group G, whose "table row" is
-#     a 0.0 (adding +0.0 to a sum that started at +0.0 changes no bit); a block's missing features
-#     are -1.
-_HEADER = 16
+#     lane_start[b]:lane_start[b + 1]; entry e, lane l is ref = i32[lane_refs + _LANES e + l] =
+#     (group << ref_bits) | column of that group's table row (1 + c for column slot c). A
+#     feature's entries are its groups in increasing order, as in the batch kernel, so both add the
+#     same terms in the same order (bit-equal); a lane shorter than its block's longest points at
+#     group G, whose "table row" is the 0.0 (adding +0.0 to a sum that started at +0.0 changes no
+#     bit); a block's missing features are F.
+_HEADER = 20
 _LANES = 4
-_GROUPS, _SLOTS, _WIDTH, _KEYS, _COLS, _META = 0, 1, 2, 3, 4, 5
-_TESTS, _SLOT_TESTS, _LANE_FEATURES, _LANE_START, _LANE_REFS = 6, 7, 8, 9, 10
-_N_TESTS, _TEST_THRESHOLDS, _LANE_BLOCKS, _REF_BITS, _ZERO = 11, 12, 13, 14, 15
+_GROUPS, _SLOTS, _WIDTH, _FEATURES, _N_TESTS, _LANE_BLOCKS = 0, 1, 2, 3, 4, 5
+_KEYS, _COLS, _META, _TESTS, _SLOT_TESTS, _LANE_FEATURES, _LANE_START, _LANE_REFS = 6, 7, 8, 9, 10, 11, 12, 13
+_THRESHOLDS, _TEST_THRESHOLDS, _BASELINE, _REF_BITS, _ZERO = 14, 15, 16, 17, 18
 # Table rows start on cache-line boundaries (64 bytes = 8 floats).
 _LINE = 8
 
@@ -187,66 +194,76 @@ def _goes_left(xv: float, key: int, threshold: float) -> int:
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _table_rows(x: F64, ints: I32, floats: F64, at: I32, bit: U8) -> float:
-    # at[g] = where the row's table row of group g starts in floats; at[G] = where the 0.0 is.
-    # Returns the trees' output: the sum of the reached leaves' values.
-    n_groups, slots, width = ints[_GROUPS], ints[_SLOTS], ints[_WIDTH]
-    tests, thresholds, n_tests = ints[_TESTS], ints[_TEST_THRESHOLDS], ints[_N_TESTS]
-    # Each distinct test once (a few hundred for a thousand node slots).
-    for t in range(n_tests):
-        key = ints[tests + t]
-        bit[t] = _goes_left(x[key >> 1], key, floats[thresholds + t])
-    bit[n_tests] = 0
-    # Slot by slot over all groups: each inner loop reads a contiguous run of test numbers.
-    slot_tests = ints[_SLOT_TESTS]
-    for g in range(n_groups):
-        at[g] = 0
-    for j in range(slots):
-        k0 = slot_tests + j * n_groups
-        for g in range(n_groups):
-            at[g] |= bit[ints[k0 + g]] << j
-    # The reached leaves' values (column 0). These loads do not depend on each other, so the CPU
-    # overlaps their cache misses and the contributions then find their rows in cache. Summing leaf
-    # values (not contributions) gives the trees' exact output, so equal inputs give bit-equal
-    # log-odds and monotone constraints hold exactly.
-    meta = ints[_META]
-    raw = 0.0
-    for g in range(n_groups):
-        at[g] = ints[meta + g] + at[g] * (width + 1)
-        raw += floats[at[g]]
-    at[n_groups] = ints[_ZERO]
-    return raw
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
 def _put(phi: F64, feature: int, value: float) -> None:
-    if feature >= 0:
+    if feature < phi.shape[0]:  # a block's missing features are F
         phi[feature] = value
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _explain_row(x: F64, phi: F64, ints: I32, floats: F64, at: I32, bit: U8) -> float:
-    # 1. Every group's table row from the split directions, and the reached leaves' values.
-    raw = _table_rows(x, ints, floats, at, bit)
-    # 2. The contributions, _LANES features at a time: each feature's sum stays in a register (no
+def _explain_row(
+    x: F64,
+    phi: F64,
+    model: F64,
+    test_keys: U32,
+    test_thresholds: F64,
+    slot_tests: U32,
+    table_start: U32,
+    lane_features: U32,
+    lane_start: U32,
+    lane_refs: U32,
+    slots: int,
+    width: int,
+    ref_bits: int,
+    zero: int,
+    two_ways: F64,
+    rows_at: U32,
+    bit: U8,
+) -> float:
+    # One row (the API's case): returns the trees' output, the sum of the reached leaves' values.
+    # The index arrays are unsigned so numba adds no negative-index wraparound to each load.
+    n_features, n_groups, n_tests = x.shape[0], table_start.shape[0], test_keys.shape[0]
+    # 1. Each value two ways, indexed like a node key: 2 f + 0 keeps a NaN (never <= anything: goes
+    # right), 2 f + 1 turns it into -inf (always <= a threshold: goes left). Then "x <= threshold"
+    # alone is _goes_left's rule, and each distinct test is one comparison.
+    for i in range(n_features):
+        v = x[i]
+        two_ways[2 * i] = v
+        two_ways[2 * i + 1] = v if v == v else -np.inf
+    for t in range(n_tests):
+        bit[t] = two_ways[test_keys[t]] <= test_thresholds[t]
+    bit[n_tests] = 0
+    # 2. Group by group: where the table row its slots' tests pick starts, and the reached leaf's
+    # value (summing leaf values, not contributions, gives the trees' exact output, so equal inputs
+    # give bit-equal log-odds and monotone constraints hold exactly). Unsigned arithmetic: numba
+    # then adds no negative-index wraparound to the loads.
+    stride = np.uint64(width + 1)
+    raw = 0.0
+    for g in range(n_groups):
+        at = np.uint64(0)
+        for j in range(slots):
+            at |= np.uint64(bit[slot_tests[g * slots + j]]) << np.uint64(j)
+        row = table_start[g] + at * stride
+        raw += model[row]
+        rows_at[g] = row
+    rows_at[n_groups] = zero
+    # 3. The contributions, _LANES features at a time: each feature's sum stays in a register (no
     # store-to-load chain through phi) and the lanes' additions overlap.
-    features, starts, refs = ints[_LANE_FEATURES], ints[_LANE_START], ints[_LANE_REFS]
-    shift = ints[_REF_BITS]
-    mask = (1 << shift) - 1
-    for b in range(ints[_LANE_BLOCKS]):
+    shift = np.uint32(ref_bits)
+    mask = (np.uint32(1) << shift) - np.uint32(1)
+    for b in range(lane_start.shape[0] - 1):
         s0 = s1 = s2 = s3 = 0.0
-        for e in range(ints[starts + b], ints[starts + b + 1]):
-            k = refs + _LANES * e
-            r0, r1, r2, r3 = ints[k], ints[k + 1], ints[k + 2], ints[k + 3]
-            s0 += floats[at[r0 >> shift] + (r0 & mask)]
-            s1 += floats[at[r1 >> shift] + (r1 & mask)]
-            s2 += floats[at[r2 >> shift] + (r2 & mask)]
-            s3 += floats[at[r3 >> shift] + (r3 & mask)]
-        f0 = features + _LANES * b
-        _put(phi, ints[f0], s0)
-        _put(phi, ints[f0 + 1], s1)
-        _put(phi, ints[f0 + 2], s2)
-        _put(phi, ints[f0 + 3], s3)
+        for e in range(lane_start[b], lane_start[b + 1]):
+            k = _LANES * e
+            r0, r1, r2, r3 = lane_refs[k], lane_refs[k + 1], lane_refs[k + 2], lane_refs[k + 3]
+            s0 += model[rows_at[r0 >> shift] + (r0 & mask)]
+            s1 += model[rows_at[r1 >> shift] + (r1 & mask)]
+            s2 += model[rows_at[r2 >> shift] + (r2 & mask)]
+            s3 += model[rows_at[r3 >> shift] + (r3 & mask)]
+        f0 = _LANES * b
+        _put(phi, lane_features[f0], s0)
+        _put(phi, lane_features[f0 + 1], s1)
+        _put(phi, lane_features[f0 + 2], s2)
+        _put(phi, lane_features[f0 + 3], s3)
     return raw
 
 
@@ -257,23 +274,38 @@ def _calibrated(lo: float, slope: float, intercept: float) -> float:
 
 @nb.njit(cache=True, nogil=True)
 def _explain_rows(
-    rows: F64,
-    phi: F64,
-    log_odds: F64,
-    prob: F64,
-    ints: I32,
-    floats: F64,
-    baseline: float,
-    slope: float,
-    intercept: float,
+    rows: F64, phi: F64, log_odds: F64, prob: F64, model: F64, slope: float, intercept: float
 ) -> None:
-    # One row after the other: for a few rows, where a block's transposes would not pay. Writes
-    # every entry of phi (features no group uses get 0.0).
-    # Scratch in the narrowest types that hold it: fewer cache lines to fetch when a call comes cold.
-    at = np.empty(ints[_GROUPS] + 1, dtype=np.int32)
-    bit = np.empty(ints[_N_TESTS] + 1, dtype=np.uint8)
+    # One row after the other: the API's one shipment per call, and a few rows, where a block's
+    # transposes would not pay. Writes every entry of phi (features no group uses get 0.0). Seven
+    # arguments, the model in one of them: the dispatcher's cost is a good part of a one-row call.
+    u32 = model.view(np.uint32)
+    n_features, n_groups, slots, width = u32[_FEATURES], u32[_GROUPS], u32[_SLOTS], u32[_WIDTH]
+    if rows.shape[1] != n_features or phi.shape[1] != n_features:
+        raise ValueError("rows and contributions must have the model's number of features")
+    n_tests, n_blocks = u32[_N_TESTS], u32[_LANE_BLOCKS]
+    test_keys = u32[u32[_TESTS] : u32[_TESTS] + n_tests]
+    test_thresholds = model[u32[_TEST_THRESHOLDS] : u32[_TEST_THRESHOLDS] + n_tests]
+    slot_tests = u32[u32[_SLOT_TESTS] : u32[_SLOT_TESTS] + n_groups * slots]
+    table_start = u32[u32[_META] : u32[_META] + n_groups]
+    lane_features = u32[u32[_LANE_FEATURES] : u32[_LANE_FEATURES] + _LANES * n_blocks]
+    lane_start = u32[u32[_LANE_START] : u32[_LANE_START] + n_blocks + 1]
+    lane_refs = u32[u32[_LANE_REFS] : u32[_LANE_REFS] + _LANES * lane_start[n_blocks]]
+    # One small scratch allocation (it stays in cache between calls): the row two ways, where each
+    # group's table row starts (and the 0.0), the test bits.
+    rows_at_at = 2 * n_features
+    bits_at = rows_at_at + (n_groups + 2) // 2
+    scratch = np.empty(bits_at + (n_tests + 8) // 8)
+    two_ways, bit = scratch[:rows_at_at], scratch[bits_at:].view(np.uint8)
+    rows_at = scratch[rows_at_at:bits_at].view(np.uint32)
+    ref_bits, zero = u32[_REF_BITS], u32[_ZERO]
+    baseline = model[u32[_BASELINE]]
     for i in range(rows.shape[0]):
-        lo = baseline + _explain_row(rows[i], phi[i], ints, floats, at, bit)
+        raw = _explain_row(
+            rows[i], phi[i], model, test_keys, test_thresholds, slot_tests, table_start, lane_features,
+            lane_start, lane_refs, slots, width, ref_bits, zero, two_ways, rows_at, bit,
+        )  # fmt: skip
+        lo = baseline + raw
         log_odds[i] = lo
         prob[i] = _calibrated(lo, slope, intercept)
 
@@ -286,9 +318,7 @@ def _explain_block(
     phi: F64,
     log_odds: F64,
     prob: F64,
-    ints: I32,
-    floats: F64,
-    baseline: float,
+    model: F64,
     slope: float,
     intercept: float,
 ) -> None:
@@ -296,8 +326,9 @@ def _explain_block(
     # stay in L1 while the block uses them, and the per-row loops are simple enough to vectorise.
     # Features are rows of xt / acc so each inner loop walks contiguous memory. Every row adds its
     # groups in the same order as _explain_row, so both give bit-equal results.
-    n_groups, width = ints[_GROUPS], ints[_WIDTH]
-    keys, cols, meta = ints[_KEYS], ints[_COLS], ints[_META]
+    i32 = model.view(np.int32)
+    n_groups, width = i32[_GROUPS], i32[_WIDTH]
+    keys, cols, meta, thresholds = i32[_KEYS], i32[_COLS], i32[_META], i32[_THRESHOLDS]
     n = r1 - r0
     f = rows.shape[1]
     xt = np.empty((f, n))
@@ -308,22 +339,23 @@ def _explain_block(
     raw = np.zeros(n)
     at = np.empty(n, dtype=np.int64)
     for g in range(n_groups):
-        t0, used_nodes = ints[meta + g], ints[meta + n_groups + g]
-        used_cols = ints[meta + 2 * n_groups + g]
+        t0, used_nodes = i32[meta + g], i32[meta + n_groups + g]
+        used_cols = i32[meta + 2 * n_groups + g]
         at[:] = 0
         for j in range(used_nodes):
-            key = ints[keys + j * n_groups + g]
-            threshold = floats[j * n_groups + g]
+            key = i32[keys + j * n_groups + g]
+            threshold = model[thresholds + j * n_groups + g]
             xs = xt[key >> 1]
             for r in range(n):
                 at[r] |= _goes_left(xs[r], key, threshold) << j
         for r in range(n):
             at[r] = t0 + at[r] * (width + 1)
-            raw[r] += floats[at[r]]
+            raw[r] += model[at[r]]
         for c in range(used_cols):
-            dst = acc[ints[cols + g * width + c]]
+            dst = acc[i32[cols + g * width + c]]
             for r in range(n):
-                dst[r] += floats[at[r] + 1 + c]
+                dst[r] += model[at[r] + 1 + c]
+    baseline = model[i32[_BASELINE]]
     for r in range(n):
         lo = baseline + raw[r]
         log_odds[r0 + r] = lo
@@ -338,30 +370,29 @@ def _explain_blocks(
     phi: F64,
     log_odds: F64,
     prob: F64,
-    ints: I32,
-    floats: F64,
-    baseline: float,
+    model: F64,
     slope: float,
     intercept: float,
     block: int,
 ) -> None:
+    if rows.shape[1] != model.view(np.int32)[_FEATURES]:
+        raise ValueError("rows must have the model's number of features")
     n_blocks = (rows.shape[0] + block - 1) // block
     for b in nb.prange(n_blocks):
         r0 = b * block
         r1 = min(r0 + block, rows.shape[0])
-        _explain_block(rows, r0, r1, phi, log_odds, prob, ints, floats, baseline, slope, intercept)
+        _explain_block(rows, r0, r1, phi, log_odds, prob, model, slope, intercept)
 
 
 @dataclass(frozen=True)
 class _Packed:
     """The model as the kernels read it (layout above ``_HEADER``) and what building it yields."""
 
-    ints: I32
-    floats: F64
+    model: F64
     expected: float
 
 
-def _pack(groups: LeafGroups, n_features: int) -> _Packed:
+def _pack(groups: LeafGroups, n_features: int, baseline: float) -> _Packed:
     g = groups
     n_groups = g.n_groups
     bits = np.diff(g.node_start)
@@ -389,29 +420,39 @@ def _pack(groups: LeafGroups, n_features: int) -> _Packed:
     columns = np.repeat(g.group_feature[g.feature_start[:-1]][:, None], width, axis=1)
     columns[col_used] = g.group_feature
     test_keys, test_thresholds, slot_tests = _distinct_tests(node_keys, thresholds)
-    ref_bits = width.bit_length()  # a table row's columns are 1..width
     lane_features, lane_start, lane_groups, lane_offsets = _lanes(columns, used_cols, n_features)
+    ref_bits = width.bit_length()  # a table row's columns are 1..W
     lane_refs = (lane_groups << ref_bits) | lane_offsets
-    # floats: the nodes' thresholds, the tests' thresholds, one 0.0, then the tables from the next
-    # multiple of _LINE.
-    zero_at = thresholds.size + test_thresholds.size
-    tables_at = -(-(zero_at + 1) // _LINE) * _LINE
-    meta = np.concatenate([table_start[:-1] + tables_at, bits, used_cols])
 
-    sections = [node_keys.T.ravel(), columns.ravel(), meta.ravel(), test_keys, slot_tests.T.ravel()]
-    sections += [lane_features, lane_start, lane_refs.ravel()]
-    starts = _HEADER + np.cumsum([0] + [a.size for a in sections[:-1]])
-    counts = [test_keys.size, thresholds.size, lane_start.size - 1, ref_bits, zero_at]
-    ints = np.concatenate([[n_groups, slots, width], starts, counts, *sections])
+    int_sections = [node_keys.T.ravel(), columns.ravel(), None, test_keys, slot_tests.ravel()]
+    int_sections += [lane_features, lane_start, lane_refs.ravel()]
+    n_ints = _HEADER + sum(a.size for a in int_sections if a is not None) + 3 * n_groups
+    # float64 sections: the nodes' thresholds, the tests' thresholds, the baseline, then the tables
+    # from the next cache line; the int32 sections come first, in whole float64 slots.
+    thresholds_at = -(-n_ints // 2)
+    test_thresholds_at = thresholds_at + thresholds.size
+    baseline_at = test_thresholds_at + test_thresholds.size
+    tables_at = -(-(baseline_at + 2) // _LINE) * _LINE  # the baseline, a 0.0, then the tables
     if max(tables_at + table.size, int(lane_refs.max(initial=0))) > np.iinfo(np.int32).max:
         raise ValueError(f"{table.size:,} table entries are too many: train smaller trees or fewer of them")
-    floats = _line_aligned(tables_at + table.size, first=tables_at)
-    floats[: thresholds.size] = thresholds.T.ravel()
-    floats[thresholds.size : zero_at] = test_thresholds
-    floats[zero_at:tables_at] = 0.0
-    floats[tables_at:] = table
-    # int32: half the bytes a one-row call reads besides the tables, hence fewer cache misses.
-    return _Packed(ints=ints.astype(np.int32), floats=floats, expected=float(expected))
+    int_sections[2] = np.concatenate([table_start[:-1] + tables_at, bits, used_cols])
+    sizes = [a.size for a in int_sections if a is not None]
+    starts = _HEADER + np.cumsum([0, *sizes[:-1]])
+    header = [n_groups, slots, width, n_features, test_keys.size, lane_start.size - 1, *starts]
+    header += [thresholds_at, test_thresholds_at, baseline_at, ref_bits, baseline_at + 1]
+    header += [0] * (_HEADER - len(header))
+
+    model = _line_aligned(tables_at + table.size, first=tables_at)
+    i32 = model.view(np.int32)
+    i32[: 2 * thresholds_at] = 0
+    i32[:_HEADER] = header
+    i32[_HEADER:n_ints] = np.concatenate([a for a in int_sections if a is not None])
+    model[thresholds_at:test_thresholds_at] = thresholds.T.ravel()
+    model[test_thresholds_at:baseline_at] = test_thresholds
+    model[baseline_at:tables_at] = 0.0
+    model[baseline_at] = baseline
+    model[tables_at:] = table
+    return _Packed(model=model, expected=float(expected))
 
 
 def _distinct_tests(node_keys: I64, thresholds: F64) -> tuple[I64, F64, I64]:
@@ -439,7 +480,7 @@ def _lanes(columns: I64, used_cols: I64, n_features: int) -> tuple[I64, I64, I64
     count = np.bincount(feature, minlength=n_features)
     first = np.concatenate([[0], np.cumsum(count)])
     n_blocks = -(-n_features // _LANES)
-    lane_features = np.full(n_blocks * _LANES, -1, dtype=np.int64)
+    lane_features = np.full(n_blocks * _LANES, n_features, dtype=np.int64)
     lane_features[:n_features] = np.argsort(-count, kind="stable")
     lane_count = np.zeros(n_blocks * _LANES, dtype=np.int64)
     lane_count[:n_features] = count[lane_features[:n_features]]
@@ -451,7 +492,7 @@ def _lanes(columns: I64, used_cols: I64, n_features: int) -> tuple[I64, I64, I64
     for b in range(n_blocks):
         for lane in range(_LANES):
             f = int(lane_features[_LANES * b + lane])
-            if f < 0:
+            if f == n_features:
                 continue
             terms = slice(int(first[f]), int(first[f + 1]))
             rows = slice(int(lane_start[b]), int(lane_start[b]) + int(count[f]))
@@ -493,10 +534,10 @@ class FastTreeShap:
         self.trees = trees
         self.block = block
         self.groups: LeafGroups = leaf_groups(trees, max_bits=max_bits)
-        packed = _pack(self.groups, trees.n_features)
-        self._ints, self._floats = packed.ints, packed.floats
+        packed = _pack(self.groups, trees.n_features, float(trees.baseline))
+        self._model = packed.model
         self._n_features = trees.n_features
-        self._baseline = float(trees.baseline)
+        self._one_row = (1, trees.n_features)
         self.base_value = float(trees.baseline + packed.expected)
         log.debug(
             "fast TreeSHAP ready: %d leaves in %d groups, %.1f MB of tables",
@@ -513,11 +554,25 @@ class FastTreeShap:
     @property
     def table_bytes(self) -> int:
         """Memory the kernels read: lookup tables and split nodes."""
-        return int(self._floats.nbytes + self._ints.nbytes)
+        return int(self._model.nbytes)
 
     def shap_values(self, rows: npt.ArrayLike, *, slope: float = 1.0, intercept: float = 0.0) -> ShapResult:
         """Contributions ``(n, f)``, log-odds ``(n,)`` and ``sigmoid(slope * log_odds + intercept)``
         ``(n,)`` for ``rows`` (float64, NaN = missing; one row may be 1-D)."""
+        # The service's call first, with as little Python as it can: one C-contiguous (1, f) float64
+        # row, what the general path below would make of it. Every check costs a few percent of
+        # the call; anything else takes the general path (same kernels, same values).
+        if (
+            type(rows) is np.ndarray
+            and rows.shape == self._one_row
+            and rows.dtype is _FLOAT64
+            and rows.flags.c_contiguous
+        ):
+            phi, log_odds, prob = np.empty(self._one_row), np.empty(1), np.empty(1)
+            _explain_rows(rows, phi, log_odds, prob, self._model, slope, intercept)
+            # tuple.__new__ builds the named tuple without its Python-level __new__ (a third of a
+            # microsecond per call).
+            return _new_tuple(ShapResult, (self.base_value, phi, log_odds, prob))
         data = np.ascontiguousarray(rows, dtype=np.float64)
         if data.ndim == 1:
             data = data.reshape(1, -1)
@@ -528,15 +583,10 @@ class FastTreeShap:
         phi = np.empty((n, f))
         log_odds = np.empty(n)
         prob = np.empty(n)
-        if n < _BLOCK_MIN_ROWS:  # the API's one shipment per request lands here
-            _explain_rows(
-                data, phi, log_odds, prob, self._ints, self._floats, self._baseline, slope, intercept
-            )
+        if n < _BLOCK_MIN_ROWS:
+            _explain_rows(data, phi, log_odds, prob, self._model, slope, intercept)
         else:
-            _explain_blocks(
-                data, phi, log_odds, prob, self._ints, self._floats, self._baseline, slope, intercept,
-                self.block,
-            )  # fmt: skip
+            _explain_blocks(data, phi, log_odds, prob, self._model, slope, intercept, self.block)
         return ShapResult(self.base_value, phi, log_odds, prob)
 
     def warm(self) -> None:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from models.bundle import ModelBundle
-from models.shap_fast import FastTreeShap
+from models.bundle import Explanation, ModelBundle
+from models.shap_fast import FastTreeShap, ShapResult
 from models.trees import flatten_hgb
 from tests.models.conftest import import_shap
 
@@ -196,3 +196,77 @@ def test_one_row_and_batch_paths_agree_bit_for_bit_on_the_default_shape(
         one = fast.shap_values(rows[i])
         np.testing.assert_array_equal(one.contributions[0], batch.contributions[i])
         assert one.log_odds[0] == batch.log_odds[i]
+
+
+def test_the_one_row_shortcut_is_bit_equal_to_the_general_path_and_the_batch_kernel(
+    default_shape_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # shap_values takes a shortcut for one C-contiguous (1, f) float64 row (the service's call);
+    # every other form of the same row takes the general path. All give the same bits as the batch
+    # kernel, and agree with TreeExplainer.
+    model, X = default_shape_model
+    fast = FastTreeShap(flatten_hgb(model))
+    rows = X[:40].copy()
+    rows[5, :4] = np.nan
+    expected = np.asarray(shap.TreeExplainer(model).shap_values(rows))
+    batch = fast.shap_values(rows, slope=0.8, intercept=-0.3)
+    fortran = np.asfortranarray(rows)
+    general = [lambda i: rows[i], lambda i: fortran[i : i + 1], lambda i: rows[i].tolist()]
+    for i in range(rows.shape[0]):
+        with monkeypatch.context() as m:
+            # The shortcut must not go through the general path's conversion.
+            m.setattr(np, "ascontiguousarray", _not_called)
+            one = fast.shap_values(rows[i : i + 1], slope=0.8, intercept=-0.3)
+        assert isinstance(one, ShapResult)
+        assert one.contributions.shape == (1, X.shape[1])
+        assert one.log_odds.shape == one.probability.shape == (1,)
+        assert one.base_value == fast.base_value
+        np.testing.assert_array_equal(one.contributions[0], batch.contributions[i])
+        assert one.log_odds[0] == batch.log_odds[i]
+        assert one.probability[0] == batch.probability[i]
+        assert np.abs(one.contributions[0] - expected[i]).max() <= 1e-12
+        for form in general:
+            other = fast.shap_values(form(i), slope=0.8, intercept=-0.3)
+            np.testing.assert_array_equal(other.contributions, one.contributions)
+            np.testing.assert_array_equal(other.log_odds, one.log_odds)
+            np.testing.assert_array_equal(other.probability, one.probability)
+
+
+def _not_called(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the one-row shortcut called np.ascontiguousarray")
+
+
+def test_one_row_results_are_never_overwritten_by_later_calls(
+    default_shape_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+) -> None:
+    model, X = default_shape_model
+    fast = FastTreeShap(flatten_hgb(model))
+    first = fast.shap_values(X[:1])
+    kept = [first.contributions.copy(), first.log_odds.copy(), first.probability.copy()]
+    second = fast.shap_values(X[1:2])
+    assert not np.array_equal(second.contributions, kept[0])
+    for got, was in zip([first.contributions, first.log_odds, first.probability], kept, strict=True):
+        np.testing.assert_array_equal(got, was)
+
+
+def test_one_row_of_the_wrong_width_is_rejected(bundle: ModelBundle) -> None:
+    with pytest.raises(ValueError, match="expected rows of 8 features"):
+        bundle.explainer.shap_values(np.zeros((1, 5)))
+
+
+def test_bundle_explain_gives_the_calibrated_risk_of_one_row(bundle: ModelBundle) -> None:
+    row = np.array([[0.3, 1.0, np.nan, 2.0, 0.0, 5.0, 0.5, 1.0]])
+    ex = bundle.explain(row)
+    cal = bundle.calibrator
+    result = bundle.explainer.shap_values(row, slope=cal.slope, intercept=cal.intercept)
+    assert isinstance(ex, Explanation)
+    assert ex.base_value == result.base_value
+    np.testing.assert_array_equal(ex.contributions, result.contributions)
+    np.testing.assert_array_equal(ex.log_odds, result.log_odds)
+    np.testing.assert_array_equal(ex.risk, result.probability)
+    assert ex.risk[0] == pytest.approx(
+        1 / (1 + np.exp(-(cal.slope * ex.log_odds[0] + cal.intercept))), abs=1e-15
+    )
+    raw = bundle.estimator.decision_function(row)
+    assert abs(ex.base_value + ex.contributions.sum() - raw[0]) <= TOL
