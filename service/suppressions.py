@@ -234,19 +234,27 @@ class SuppressionCache:
         self._current = SuppressionSet()
         self._loaded_at: float | None = None
 
-    def active(self) -> SuppressionSet:
-        """The current set, reloaded first when stale."""
+    def _stale(self) -> bool:
         loaded = self._loaded_at
-        if loaded is None or self._monotonic() - loaded >= self.refresh_seconds:
-            return self.reload()
+        return loaded is None or self._monotonic() - loaded >= self.refresh_seconds
+
+    def active(self) -> SuppressionSet:
+        """The current set, reloaded first when stale (by one thread; the others wait for it)."""
+        if self._stale():
+            with self._lock:
+                if self._stale():
+                    self._load()
         return self._current
 
     def reload(self) -> SuppressionSet:
         """Read the active suppressions from the database now."""
         with self._lock:
-            current = load_active_from(self.url)
-            self._current, self._loaded_at = current, self._monotonic()
-            return current
+            return self._load()
+
+    def _load(self) -> SuppressionSet:
+        current = load_active_from(self.url)
+        self._current, self._loaded_at = current, self._monotonic()
+        return current
 
 
 # ------------------------------------------------------------------------------------------- the record
