@@ -26,8 +26,10 @@ That is a few hundred comparisons and additions per row instead of TreeSHAP's
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -237,15 +239,17 @@ def _explain_row(
     # give bit-equal log-odds and monotone constraints hold exactly). Unsigned arithmetic: numba
     # then adds no negative-index wraparound to the loads.
     stride = np.uint64(width + 1)
-    raw = 0.0
     for g in range(n_groups):
         at = np.uint64(0)
         for j in range(slots):
             at |= np.uint64(bit[slot_tests[g * slots + j]]) << np.uint64(j)
-        row = table_start[g] + at * stride
-        raw += model[row]
-        rows_at[g] = row
+        rows_at[g] = table_start[g] + at * stride
     rows_at[n_groups] = zero
+    # A loop of its own: its loads (a cache line each, often missing when the call comes cold) do
+    # not wait for each other, so many are in flight at once.
+    raw = 0.0
+    for g in range(n_groups):
+        raw += model[rows_at[g]]
     # 3. The contributions, _LANES features at a time: each feature's sum stays in a register (no
     # store-to-load chain through phi) and the lanes' additions overlap.
     shift = np.uint32(ref_bits)
@@ -382,6 +386,17 @@ def _explain_blocks(
         r0 = b * block
         r1 = min(r0 + block, rows.shape[0])
         _explain_block(rows, r0, r1, phi, log_odds, prob, model, slope, intercept)
+
+
+@functools.cache
+def _one_row_kernel() -> Callable[..., None]:
+    """``_explain_rows`` compiled for one C-contiguous float64 row, its outputs and the model."""
+    rows, flat = nb.types.Array(nb.types.float64, 2, "C"), nb.types.Array(nb.types.float64, 1, "C")
+    scalar = nb.types.float64
+    run: Callable[..., None] = _explain_rows.compile(
+        nb.types.void(rows, rows, flat, flat, flat, scalar, scalar)
+    )
+    return run
 
 
 @dataclass(frozen=True)
@@ -538,6 +553,7 @@ class FastTreeShap:
         self._model = packed.model
         self._n_features = trees.n_features
         self._one_row = (1, trees.n_features)
+        self._run_one: Callable[..., None] | None = None
         self.base_value = float(trees.baseline + packed.expected)
         log.debug(
             "fast TreeSHAP ready: %d leaves in %d groups, %.1f MB of tables",
@@ -567,9 +583,12 @@ class FastTreeShap:
             and rows.shape == self._one_row
             and rows.dtype is _FLOAT64
             and rows.flags.c_contiguous
+            and type(slope) is float
+            and type(intercept) is float
         ):
             phi, log_odds, prob = np.empty(self._one_row), np.empty(1), np.empty(1)
-            _explain_rows(rows, phi, log_odds, prob, self._model, slope, intercept)
+            run = self._run_one or self._resolve_one()
+            run(rows, phi, log_odds, prob, self._model, slope, intercept)
             # tuple.__new__ builds the named tuple without its Python-level __new__ (a third of a
             # microsecond per call).
             return _new_tuple(ShapResult, (self.base_value, phi, log_odds, prob))
@@ -588,6 +607,14 @@ class FastTreeShap:
         else:
             _explain_blocks(data, phi, log_odds, prob, self._model, slope, intercept, self.block)
         return ShapResult(self.base_value, phi, log_odds, prob)
+
+    def _resolve_one(self) -> Callable[..., None]:
+        # The one-row kernel compiled (or loaded from numba's cache) for exactly the argument types
+        # of the shortcut, and called without the dispatcher: its type checks and overload lookup
+        # are about a microsecond of a call that comes cold. Safe because the shortcut checked the
+        # row and the scalars, and made the other arrays itself.
+        self._run_one = _one_row_kernel()
+        return self._run_one
 
     def warm(self) -> None:
         """Compile (or load from numba's cache) both kernels so the first real call is fast."""

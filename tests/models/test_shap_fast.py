@@ -231,6 +231,13 @@ def test_the_one_row_shortcut_is_bit_equal_to_the_general_path_and_the_batch_ker
             np.testing.assert_array_equal(other.contributions, one.contributions)
             np.testing.assert_array_equal(other.log_odds, one.log_odds)
             np.testing.assert_array_equal(other.probability, one.probability)
+        # Scalars that are not Python floats take the general path too (the shortcut's compiled
+        # kernel is called without numba's type checks, so it only gets the types it was built for).
+        for slope, intercept in ((np.float64(0.8), -0.3), (0.8, np.float64(-0.3))):
+            other = fast.shap_values(rows[i : i + 1], slope=slope, intercept=intercept)
+            np.testing.assert_array_equal(other.contributions, one.contributions)
+            np.testing.assert_array_equal(other.log_odds, one.log_odds)
+            np.testing.assert_array_equal(other.probability, one.probability)
 
 
 def _not_called(*args: object, **kwargs: object) -> None:
