@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
@@ -28,7 +29,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -40,6 +41,26 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
     root.setLevel(level)
     # uvicorn's access log duplicates our request log line.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """A handler that writes to ``sys.stderr`` as it is when a record is emitted.
+
+    Binding the stream at configuration time breaks when ``sys.stderr`` is swapped later (a CLI run
+    inside a test runner, an embedding host): records then go to a closed stream and logging prints its
+    own traceback instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # emit runs under the handler's lock
+        super().emit(record)
+
+    def flush(self) -> None:
+        self.stream = sys.stderr
+        super().flush()
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
