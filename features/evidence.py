@@ -258,12 +258,49 @@ def _any_per(ship: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_], n: int) -
     return out
 
 
+def _outside_payers(table: pa.Table, s: dict[str, Array]) -> tuple[npt.NDArray[np.int64], pa.Table]:
+    # The named payers that are none of their shipment's parties, as lookup rows (name and country:
+    # all a payment states), with their shipment rows.
+    ship = np.flatnonzero(np.asarray(s["payer_not_party"], np.bool_))
+    take = indices(ship)
+    columns: dict[str, Col] = {
+        "name": _col(table, "payer_name").take(take),
+        "country": _col(table, "payer_country").take(take),
+    }
+    for c in LOOKUP_INPUT[2:]:
+        columns[c] = pa.nulls(len(ship), pa.string())
+    return ship, pa.table({c: columns[c] for c in LOOKUP_INPUT})
+
+
+def _payer_facts(s: dict[str, Array], n: int, ship: npt.NDArray[np.int64], answer: pd.DataFrame) -> None:
+    # Per shipment: what the relationship graph knows of its outside payer (NaN: no such payer, or not
+    # known). A payment routed through a young shell at a shared agent address is the FinCEN/BIS
+    # third-party payment indicator seen from the payer's side.
+    for column in ("age_days", "cluster_size"):
+        values = np.full(n, np.nan)
+        values[ship] = _numeric(answer, column)
+        s[f"payer_{column}"] = values
+
+
 def gather(table: pa.Table, lookup: Lookup) -> Evidence:
-    """All evidence of the shipments in ``table`` (``SHIPMENT_SCHEMA``), with one ``lookup`` call."""
+    """All evidence of the shipments in ``table`` (``SHIPMENT_SCHEMA``), with one ``lookup`` call.
+
+    The call covers every party and every named payer that is not a party (its rows follow the
+    parties'), so that the payer is resolved in the relationship graph too.
+    """
     parties = flatten_parties(table)
     s = _shipment_facts(table)
     p = _party_facts(table, parties, s)
-    answer = _call_lookup(lookup, parties)
+    payer_ship, payers = _outside_payers(table, s)
+    m = parties.num_rows
+    if len(payer_ship):
+        both = pa.concat_tables([parties.select(list(LOOKUP_INPUT)), payers])
+        whole = _call_lookup(lookup, both)
+        answer = whole.iloc[:m].reset_index(drop=True)
+        _payer_facts(s, table.num_rows, payer_ship, whole.iloc[m:].reset_index(drop=True))
+    else:
+        answer = _call_lookup(lookup, parties)
+        _payer_facts(s, table.num_rows, payer_ship, answer.iloc[:0])
     for column in LOOKUP_NUMERIC:
         p[column] = _numeric(answer, column)
     # Prefer the declared incorporation date (age at declaration); fall back to the graph's age.

@@ -185,6 +185,8 @@ def _columns(ev: Evidence, n_detected: FloatArray) -> dict[str, FloatArray]:
         "free_zone_address": _f(groups.any(cp("free_zone"))),
         "mail_center_address": _f(groups.any(cp("mail_center"))),
         "consignee_country_differs": _f(s["consignee_country_differs"]),
+        "payer_age_years": _f(s["payer_age_days"]) / 365.25,
+        "payer_cluster_size": _f(s["payer_cluster_size"]),
         "n_missing_registration": Groups(p["ship"][(p["role"] == 1) | (p["role"] == 2)], ev.n).sum(
             _f(p["missing_registration"])[(p["role"] == 1) | (p["role"] == 2)]
         ),

@@ -204,6 +204,16 @@ FEATURES: tuple[FeatureSpec, ...] = (
             "The consignee is in another country than the destination",
             "The consignee is not in the destination country",
             "The consignee is in the destination country"),
+    feature("payer_age_years", "float", "party", -1,
+            "Age in years of a payer that is none of the parties, as the relationship graph knows it",
+            "The payer, not a party to the shipment, is only {value:.1f} years old",
+            "The payer outside the shipment is an established company ({value:.1f} years old)",
+            "No payer outside the parties, or its age is not known"),
+    feature("payer_cluster_size", "float", "party", 0,
+            "Entities sharing an address or phone with a payer that is none of the parties",
+            "The payer outside the shipment shares its address or phone with {value:.0f} entities",
+            None,
+            "No payer outside the parties, or none known to the relationship graph"),
     feature("n_missing_registration", "int", "party", 0,
             "Consignee and end user without a registration number",
             "{value:.0f} of consignee and end user give no registration number"),
@@ -274,14 +284,15 @@ SCHEME_SIGNALS: dict[str, frozenset[str]] = {
          "youngest_party_age_years", "new_company_non_gecc", "n_no_web_presence", "min_counterparties"}
     ),
     # Shells at agent (85 %) or residential (15 %) addresses in hubs, young, no web, foreign phones, a
-    # third with a listed party's director; hub routes, vague end uses, shell intermediaries and payers.
+    # third with a listed party's director; hub routes, vague end uses, shell intermediaries and (25 %)
+    # shell payers.
     "third_country_shell_transshipment": frozenset(
         {"n_hub_transits", "dest_hub", "max_cluster_size", "n_no_web_presence",
          "youngest_party_age_years", "consignee_intermediary_type", "free_zone_address",
          "n_intermediaries", "route_length", "min_counterparties", "max_shared_id_listed",
          "max_listed_within_2", "payer_not_party", "payer_third_country", "n_detected_flags",
          "new_company_non_gecc", "residential_address", "n_phone_country_mismatch", "max_ppr_listed",
-         "min_hops_to_listed", "end_use_vague"}
+         "min_hops_to_listed", "end_use_vague", "payer_age_years", "payer_cluster_size"}
     ),
     # A hub forwarder as consignee and (60 %) end user, Tier 1-2 items at 0.85, hub routes.
     "forwarder_as_end_user": frozenset(
@@ -299,11 +310,12 @@ SCHEME_SIGNALS: dict[str, frozenset[str]] = {
         {"min_price_ratio", "total_value_usd", "n_detected_flags", "end_user_missing",
          "n_phone_country_mismatch", "new_company_non_gecc"}
     ),
-    # A payer shell in a third country; consignees chosen among new companies, traders and shells
-    # outside the GECC.
+    # A payer shell in a third country (60 % incorporated after Feb 2022, agent addresses 0.7);
+    # consignees chosen among new companies, traders and shells outside the GECC.
     "third_country_payment": frozenset(
         {"payer_not_party", "payer_third_country", "n_detected_flags", "youngest_party_age_years",
-         "new_company_non_gecc", "n_no_web_presence", "dest_gecc"}
+         "new_company_non_gecc", "n_no_web_presence", "dest_gecc", "payer_age_years",
+         "payer_cluster_size"}
     ),
     # Majority-owned subsidiaries of listed parties (directly or through a holding), 1-4 shipments each.
     "owned_by_listed": frozenset(

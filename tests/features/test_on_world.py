@@ -40,7 +40,7 @@ def test_values_are_sane(world: tuple[pa.Table, pd.DataFrame, FeatureBatch]) -> 
     frame = batch.frame
     assert frame.shape[0] == 2000
     allowed_nan = {"min_price_ratio", "max_price_ratio", "youngest_party_age_years", "max_cluster_size",
-                   "min_counterparties"}  # fmt: skip
+                   "min_counterparties", "payer_age_years", "payer_cluster_size"}  # fmt: skip
     for column in frame.columns:
         values = frame[column].to_numpy()
         assert not np.isinf(values).any(), column

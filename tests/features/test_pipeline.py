@@ -38,6 +38,7 @@ def _risky() -> list:  # type: ignore[type-arg]
 LOOKUP = {
     "Gulf Star FZE": {"is_new": True, "cluster_size": 40, "counterparties": 1, "hops_to_listed": 2,
                       "listed_within_2": 3, "ppr_listed": 0.02, "shared_id_listed": 1},
+    "Tiger Holdings": {"age_days": 200, "cluster_size": 25},
     "HK Link Ltd": {"hops_to_listed": 1, "listed_ownership": 0.6, "screen_score": 0.93,
                     "screen_list": "eu_annex_iv", "screen_entry_id": "EU-12",
                     "screen_matched_name": "HK LINK LIMITED"},
@@ -62,8 +63,10 @@ def test_the_lookup_is_called_once_for_all_parties() -> None:
     lookup = DictLookup(LOOKUP)
     batch = build_features(table(*_batch()), lookup)
     assert lookup.calls == 1
-    # 4 exporters + 4 consignees + 2 declared end users (R-1 and H-2 have none... H-1, R-2) + 1 intermediary
-    assert lookup.rows == 4 + 4 + 2 + 1
+    # 4 exporters + 4 consignees + 2 declared end users (R-1 and H-2 have none... H-1, R-2) + 1 intermediary,
+    # then the payers that are no party of their shipment (R-1's Tiger Holdings, R-2's Kobe Motors KK)
+    assert lookup.rows == 4 + 4 + 2 + 1 + 2
+    assert len(batch.party_lookup) == 11
     assert list(batch.party_lookup["shipment_id"]).count("R-1") == 3
     assert set(batch.party_lookup["role"]) == {"exporter", "consignee", "end_user", "intermediary"}
 
@@ -111,6 +114,8 @@ def test_values_of_a_risky_shipment() -> None:
     )
     assert row["dest_gecc"] == 0
     assert row["dest_regime_count"] == 0
+    assert row["payer_age_years"] == pytest.approx(200 / 365.25)
+    assert row["payer_cluster_size"] == 25
 
 
 def test_values_of_an_honest_shipment() -> None:
@@ -120,6 +125,8 @@ def test_values_of_an_honest_shipment() -> None:
                  "n_detected_flags", "n_observed_flags", "max_chpl_tier_rank"):  # fmt: skip
         assert row[name] in (0.0, 4.0), name
     assert row["max_chpl_tier_rank"] == 4  # 850440 is Tier 3A
+    assert math.isnan(row["payer_age_years"])  # the consignee pays: no payer outside the parties
+    assert math.isnan(row["payer_cluster_size"])
     assert row["dest_gecc"] == 1
     assert row["min_hops_to_listed"] == 99
     assert row["min_price_ratio"] == pytest.approx(100.0 / typical_price("850440"))
