@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_new_tuple = tuple.__new__  # builds a named tuple without its Python-level __new__
 
 F64 = npt.NDArray[np.float64]
 FORMAT = 1
@@ -156,6 +157,9 @@ class ModelBundle:
                 f"the trees expect {self.trees.n_features} features, the spec lists {len(specs)}"
             )
         self.calibrator = calibrator
+        # The calibration as explain passes it: Python floats, which the explainer's one-row
+        # shortcut requires (a NumPy scalar would send every call down the general path).
+        self._calibration = (float(calibrator.slope), float(calibrator.intercept))
         self.specs: tuple[FeatureSpecLike, ...] = tuple(specs)
         self.thresholds = thresholds
         self.info = info
@@ -184,11 +188,11 @@ class ModelBundle:
         """Exact SHAP contributions, log-odds and calibrated risk for ``rows`` (n, f) (NaN = missing)."""
         # One compiled pass gives contributions, log-odds and the calibrated risk (Platt scaling is
         # a sigmoid of the log-odds): no second prediction and no separate numpy pass per call.
-        cal = self.calibrator
-        result = self.explainer.shap_values(rows, slope=cal.slope, intercept=cal.intercept)
+        slope, intercept = self._calibration
+        result = self.explainer.shap_values(rows, slope=slope, intercept=intercept)
         # The same four fields in the same order (risk is the calibrated probability); tuple.__new__
         # relabels them without the named tuple's Python-level __new__ (~0.4 us of a one-row call).
-        return tuple.__new__(Explanation, result)
+        return _new_tuple(Explanation, result)
 
     def top_reasons(
         self, contributions: npt.ArrayLike, values: npt.ArrayLike, k: int = 3

@@ -56,6 +56,7 @@ DEFAULT_BLOCK = 256
 _BLOCK_MIN_ROWS = 16
 _FLOAT64 = np.dtype(np.float64)  # arrays of native float64 share this dtype object
 _new_tuple = tuple.__new__
+_empty = np.empty  # a module global: one lookup fewer per call than np.empty
 
 
 @nb.njit(cache=True, nogil=True)
@@ -149,15 +150,17 @@ def _group_tables(
 
 # The kernels read the whole model from one flat float64 array, ``model``, because numba's dispatcher
 # pays per array argument on every call (a one-row call is a few microseconds). Its integer sections
-# hold non-negative int32 values, read through ``i32 = model.view(np.int32)`` by the batch kernel
-# and as uint32 by the row-by-row one (numba adds no negative-index wraparound to unsigned indices).
-# Every group has the same number of node slots S and column slots W (the most any group needs), so
-# the kernels' inner loops always run the same number of times. Layout:
+# hold non-negative values: the batch kernel's int32 ones, read through ``i32 = model.view(np.int32)``
+# (as uint32 by the row-by-row kernel: numba adds no negative-index wraparound to unsigned indices),
+# then the row-by-row kernel's index sections, uint16 when every value fits (``wide`` = 0) or uint32,
+# read through ``index = model.view(np.uint16 or np.uint32)``. Every group has the same number of
+# node slots S (8 when no group needs more: the row kernel's unrolled loop) and column slots W (the
+# most any group needs), so the kernels' inner loops always run the same number of times. Layout:
 #   i32[0:_HEADER] = G groups, S, W, F features, T distinct tests, the number of lane blocks, where
-#     the int32 sections start in i32 (node keys, columns, group meta, test keys, slot tests, lane
-#     features, lane starts, lane refs), where the float64 sections start in model (node
-#     thresholds, test thresholds), where the baseline (the trees' constant term) is, ref_bits, and
-#     where a 0.0 is in model (right after the baseline);
+#     the int32 sections start in i32 (node keys, columns, group meta), where the index sections
+#     start in index (test keys, slot tests, lane features, lane starts, lane refs), where the
+#     float64 sections start in model (node thresholds, test thresholds), where the baseline (the
+#     trees' constant term) is, ref_bits, where a 0.0 is in model (right after the baseline), wide;
 #   node slot j of group g (slot-major: one slot of every group is a contiguous run): key
 #     i32[keys + j G + g] = 2 * feature + missing_left, threshold model[thresholds + j G + g];
 #     unused slots have threshold NaN and key 0, so they never go left (bit 0);
@@ -168,12 +171,12 @@ def _group_tables(
 #   a table row is W + 1 floats: the reached leaf's value, then the W column contributions; the
 #     tables start on a 64-byte boundary, so a row of 8 floats (depth-3 trees) is one cache line;
 # and for the row-by-row kernel:
-#   the T distinct split tests (many trees split on the same bin edge): key i32[tests + t],
-#     threshold model[test_thresholds + t]; i32[slot_tests + g S + j] (group-major: a group's
+#   the T distinct split tests (many trees split on the same bin edge): key index[tests + t],
+#     threshold model[test_thresholds + t]; index[slot_tests + g S + j] (group-major: a group's
 #     slots are adjacent) is the test of node slot j of group g, and T (a test that never goes
 #     left) for unused slots;
 #   lanes: features in blocks of _LANES; block b sums its features' terms over entries
-#     lane_start[b]:lane_start[b + 1]; entry e, lane l is ref = i32[lane_refs + _LANES e + l] =
+#     lane_start[b]:lane_start[b + 1]; entry e, lane l is ref = index[lane_refs + _LANES e + l] =
 #     (group << ref_bits) | column of that group's table row (1 + c for column slot c). A
 #     feature's entries are its groups in increasing order, as in the batch kernel, so both add the
 #     same terms in the same order (bit-equal); a lane shorter than its block's longest points at
@@ -183,7 +186,12 @@ _HEADER = 20
 _LANES = 4
 _GROUPS, _SLOTS, _WIDTH, _FEATURES, _N_TESTS, _LANE_BLOCKS = 0, 1, 2, 3, 4, 5
 _KEYS, _COLS, _META, _TESTS, _SLOT_TESTS, _LANE_FEATURES, _LANE_START, _LANE_REFS = 6, 7, 8, 9, 10, 11, 12, 13
-_THRESHOLDS, _TEST_THRESHOLDS, _BASELINE, _REF_BITS, _ZERO = 14, 15, 16, 17, 18
+_THRESHOLDS, _TEST_THRESHOLDS, _BASELINE, _REF_BITS, _ZERO, _WIDE = 14, 15, 16, 17, 18, 19
+# Node slots per group of the row kernel's unrolled loop (groups of up to 8 split nodes: max_bits's
+# default); models with deeper groups keep their own count and take the general loop.
+_UNROLLED = 8
+# Largest value the row kernel's index sections may hold to be stored as uint16.
+_NARROW_MAX = int(np.iinfo(np.uint16).max)
 # Table rows start on cache-line boundaries (64 bytes = 8 floats).
 _LINE = 8
 
@@ -196,78 +204,89 @@ def _goes_left(xv: float, key: int, threshold: float) -> int:
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _put(phi: F64, feature: int, value: float) -> None:
-    if feature < phi.shape[0]:  # a block's missing features are F
-        phi[feature] = value
+def _put(phi: F64, i: int, feature: int, value: float) -> None:
+    if feature < phi.shape[1]:  # a block's missing features are F
+        phi[i, feature] = value
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _explain_row(
-    x: F64,
+    rows: F64,
+    i: int,
     phi: F64,
     model: F64,
-    test_keys: U32,
-    test_thresholds: F64,
-    slot_tests: U32,
-    table_start: U32,
-    lane_features: U32,
-    lane_start: U32,
-    lane_refs: U32,
-    slots: int,
-    width: int,
-    ref_bits: int,
-    zero: int,
+    u32: U32,
+    index: npt.NDArray[np.unsignedinteger],
     two_ways: F64,
-    rows_at: U32,
-    bit: U8,
+    at: U32,
 ) -> float:
-    # One row (the API's case): returns the trees' output, the sum of the reached leaves' values.
-    # The index arrays are unsigned so numba adds no negative-index wraparound to each load.
-    n_features, n_groups, n_tests = x.shape[0], table_start.shape[0], test_keys.shape[0]
+    # Row i (the API's case): returns the trees' output, the sum of the reached leaves' values.
+    # Every section is read through offsets into the model's three views, never through a slice:
+    # a slice is a new array whose reference count numba updates with atomic instructions, and a
+    # dozen of them were a sixth of a one-row call. The index arrays are unsigned so numba adds no
+    # negative-index wraparound to each load. Scratch: ``at[0:G + 1]`` where each group's table row
+    # starts (then the 0.0), ``at[G + 1:]`` the test bits.
+    n_features, n_groups, n_tests = u32[_FEATURES], u32[_GROUPS], u32[_N_TESTS]
+    slots, width, n_blocks = u32[_SLOTS], u32[_WIDTH], u32[_LANE_BLOCKS]
+    tests, test_thresholds, slot_tests = u32[_TESTS], u32[_TEST_THRESHOLDS], u32[_SLOT_TESTS]
+    meta, lane_features, lane_start = u32[_META], u32[_LANE_FEATURES], u32[_LANE_START]
+    lane_refs = u32[_LANE_REFS]
     # 1. Each value two ways, indexed like a node key: 2 f + 0 keeps a NaN (never <= anything: goes
     # right), 2 f + 1 turns it into -inf (always <= a threshold: goes left). Then "x <= threshold"
     # alone is _goes_left's rule, and each distinct test is one comparison.
-    for i in range(n_features):
-        v = x[i]
-        two_ways[2 * i] = v
-        two_ways[2 * i + 1] = v if v == v else -np.inf
+    for f in range(n_features):
+        v = rows[i, f]
+        two_ways[2 * f] = v
+        two_ways[2 * f + 1] = v if v == v else -np.inf
+    bit = n_groups + np.uint32(1)
     for t in range(n_tests):
-        bit[t] = two_ways[test_keys[t]] <= test_thresholds[t]
-    bit[n_tests] = 0
+        at[bit + t] = two_ways[index[tests + t]] <= model[test_thresholds + t]
+    at[bit + n_tests] = 0
     # 2. Group by group: where the table row its slots' tests pick starts, and the reached leaf's
     # value (summing leaf values, not contributions, gives the trees' exact output, so equal inputs
     # give bit-equal log-odds and monotone constraints hold exactly). Unsigned arithmetic: numba
-    # then adds no negative-index wraparound to the loads.
-    stride = np.uint64(width + 1)
-    for g in range(n_groups):
-        at = np.uint64(0)
-        for j in range(slots):
-            at |= np.uint64(bit[slot_tests[g * slots + j]]) << np.uint64(j)
-        rows_at[g] = table_start[g] + at * stride
-    rows_at[n_groups] = zero
+    # then adds no negative-index wraparound to the loads. Models whose groups have at most
+    # _UNROLLED node slots are packed with exactly that many, and the loop then has a constant trip
+    # count that the compiler unrolls (a fifth of a warm call).
+    stride = np.uint32(width + 1)
+    if slots == _UNROLLED:
+        for g in range(n_groups):
+            row = np.uint32(0)
+            first = slot_tests + g * _UNROLLED
+            for j in range(_UNROLLED):
+                row |= at[bit + index[first + j]] << np.uint32(j)
+            at[g] = u32[meta + g] + row * stride
+    else:
+        for g in range(n_groups):
+            row = np.uint32(0)
+            first = slot_tests + g * slots
+            for j in range(slots):
+                row |= at[bit + index[first + j]] << np.uint32(j)
+            at[g] = u32[meta + g] + row * stride
+    at[n_groups] = u32[_ZERO]
     # A loop of its own: its loads (a cache line each, often missing when the call comes cold) do
     # not wait for each other, so many are in flight at once.
     raw = 0.0
     for g in range(n_groups):
-        raw += model[rows_at[g]]
+        raw += model[at[g]]
     # 3. The contributions, _LANES features at a time: each feature's sum stays in a register (no
     # store-to-load chain through phi) and the lanes' additions overlap.
-    shift = np.uint32(ref_bits)
+    shift = u32[_REF_BITS]
     mask = (np.uint32(1) << shift) - np.uint32(1)
-    for b in range(lane_start.shape[0] - 1):
+    for b in range(n_blocks):
         s0 = s1 = s2 = s3 = 0.0
-        for e in range(lane_start[b], lane_start[b + 1]):
-            k = _LANES * e
-            r0, r1, r2, r3 = lane_refs[k], lane_refs[k + 1], lane_refs[k + 2], lane_refs[k + 3]
-            s0 += model[rows_at[r0 >> shift] + (r0 & mask)]
-            s1 += model[rows_at[r1 >> shift] + (r1 & mask)]
-            s2 += model[rows_at[r2 >> shift] + (r2 & mask)]
-            s3 += model[rows_at[r3 >> shift] + (r3 & mask)]
-        f0 = _LANES * b
-        _put(phi, lane_features[f0], s0)
-        _put(phi, lane_features[f0 + 1], s1)
-        _put(phi, lane_features[f0 + 2], s2)
-        _put(phi, lane_features[f0 + 3], s3)
+        for e in range(index[lane_start + b], index[lane_start + b + 1]):
+            k = lane_refs + _LANES * e
+            r0, r1, r2, r3 = index[k], index[k + 1], index[k + 2], index[k + 3]
+            s0 += model[at[r0 >> shift] + (r0 & mask)]
+            s1 += model[at[r1 >> shift] + (r1 & mask)]
+            s2 += model[at[r2 >> shift] + (r2 & mask)]
+            s3 += model[at[r3 >> shift] + (r3 & mask)]
+        f0 = lane_features + _LANES * b
+        _put(phi, i, index[f0], s0)
+        _put(phi, i, index[f0 + 1], s1)
+        _put(phi, i, index[f0 + 2], s2)
+        _put(phi, i, index[f0 + 3], s3)
     return raw
 
 
@@ -283,33 +302,35 @@ def _explain_rows(
     # One row after the other: the API's one shipment per call, and a few rows, where a block's
     # transposes would not pay. Writes every entry of phi (features no group uses get 0.0). Seven
     # arguments, the model in one of them: the dispatcher's cost is a good part of a one-row call.
+    if model.view(np.uint32)[_WIDE]:
+        _explain_rows_with(rows, phi, log_odds, prob, model, model.view(np.uint32), slope, intercept)
+    else:
+        _explain_rows_with(rows, phi, log_odds, prob, model, model.view(np.uint16), slope, intercept)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _explain_rows_with(
+    rows: F64,
+    phi: F64,
+    log_odds: F64,
+    prob: F64,
+    model: F64,
+    index: npt.NDArray[np.unsignedinteger],
+    slope: float,
+    intercept: float,
+) -> None:
+    # ``index``: the model viewed as its row-kernel index sections are stored (uint16 or uint32).
     u32 = model.view(np.uint32)
-    n_features, n_groups, slots, width = u32[_FEATURES], u32[_GROUPS], u32[_SLOTS], u32[_WIDTH]
+    n_features, n_groups, n_tests = u32[_FEATURES], u32[_GROUPS], u32[_N_TESTS]
     if rows.shape[1] != n_features or phi.shape[1] != n_features:
         raise ValueError("rows and contributions must have the model's number of features")
-    n_tests, n_blocks = u32[_N_TESTS], u32[_LANE_BLOCKS]
-    test_keys = u32[u32[_TESTS] : u32[_TESTS] + n_tests]
-    test_thresholds = model[u32[_TEST_THRESHOLDS] : u32[_TEST_THRESHOLDS] + n_tests]
-    slot_tests = u32[u32[_SLOT_TESTS] : u32[_SLOT_TESTS] + n_groups * slots]
-    table_start = u32[u32[_META] : u32[_META] + n_groups]
-    lane_features = u32[u32[_LANE_FEATURES] : u32[_LANE_FEATURES] + _LANES * n_blocks]
-    lane_start = u32[u32[_LANE_START] : u32[_LANE_START] + n_blocks + 1]
-    lane_refs = u32[u32[_LANE_REFS] : u32[_LANE_REFS] + _LANES * lane_start[n_blocks]]
-    # One small scratch allocation (it stays in cache between calls): the row two ways, where each
-    # group's table row starts (and the 0.0), the test bits.
-    rows_at_at = 2 * n_features
-    bits_at = rows_at_at + (n_groups + 2) // 2
-    scratch = np.empty(bits_at + (n_tests + 8) // 8)
-    two_ways, bit = scratch[:rows_at_at], scratch[bits_at:].view(np.uint8)
-    rows_at = scratch[rows_at_at:bits_at].view(np.uint32)
-    ref_bits, zero = u32[_REF_BITS], u32[_ZERO]
+    # Two small scratch allocations (they stay in cache between calls): the row two ways; where each
+    # group's table row starts (and the 0.0), then the test bits.
+    two_ways = np.empty(2 * n_features)
+    at = np.empty(n_groups + n_tests + 2, dtype=np.uint32)
     baseline = model[u32[_BASELINE]]
     for i in range(rows.shape[0]):
-        raw = _explain_row(
-            rows[i], phi[i], model, test_keys, test_thresholds, slot_tests, table_start, lane_features,
-            lane_start, lane_refs, slots, width, ref_bits, zero, two_ways, rows_at, bit,
-        )  # fmt: skip
-        lo = baseline + raw
+        lo = baseline + _explain_row(rows, i, phi, model, u32, index, two_ways, at)
         log_odds[i] = lo
         prob[i] = _calibrated(lo, slope, intercept)
 
@@ -413,6 +434,8 @@ def _pack(groups: LeafGroups, n_features: int, baseline: float) -> _Packed:
     bits = np.diff(g.node_start)
     used_cols = np.diff(g.feature_start)
     slots = int(bits.max(initial=1))
+    if slots <= _UNROLLED:
+        slots = _UNROLLED  # the row kernel's unrolled case; the spare slots never go left
     width = int(used_cols.max(initial=1))
     leaf_sizes = (np.int64(1) << g.depth) * g.depth
     leaf_table_start = np.zeros(g.n_leaves + 1, dtype=np.int64)
@@ -439,29 +462,37 @@ def _pack(groups: LeafGroups, n_features: int, baseline: float) -> _Packed:
     ref_bits = width.bit_length()  # a table row's columns are 1..W
     lane_refs = (lane_groups << ref_bits) | lane_offsets
 
-    int_sections = [node_keys.T.ravel(), columns.ravel(), None, test_keys, slot_tests.ravel()]
-    int_sections += [lane_features, lane_start, lane_refs.ravel()]
-    n_ints = _HEADER + sum(a.size for a in int_sections if a is not None) + 3 * n_groups
+    # The batch kernel's int32 sections, then the row-by-row kernel's index sections in uint16 when
+    # every value fits (the default shapes: half the index bytes a cold call reads), else uint32.
+    row_sections = [test_keys, slot_tests.ravel(), lane_features, lane_start, lane_refs.ravel()]
+    wide = max(int(a.max(initial=0)) for a in row_sections) > _NARROW_MAX
+    per_int = 1 if wide else 2  # index entries per int32 slot
+    n_i32 = _HEADER + node_keys.size + columns.size + 3 * n_groups
+    row_sizes = [a.size for a in row_sections]
+    n_ints = n_i32 + -(-sum(row_sizes) // per_int)
     # float64 sections: the nodes' thresholds, the tests' thresholds, the baseline, then the tables
-    # from the next cache line; the int32 sections come first, in whole float64 slots.
+    # from the next cache line; the integer sections come first, in whole float64 slots.
     thresholds_at = -(-n_ints // 2)
     test_thresholds_at = thresholds_at + thresholds.size
     baseline_at = test_thresholds_at + test_thresholds.size
     tables_at = -(-(baseline_at + 2) // _LINE) * _LINE  # the baseline, a 0.0, then the tables
     if max(tables_at + table.size, int(lane_refs.max(initial=0))) > np.iinfo(np.int32).max:
         raise ValueError(f"{table.size:,} table entries are too many: train smaller trees or fewer of them")
-    int_sections[2] = np.concatenate([table_start[:-1] + tables_at, bits, used_cols])
-    sizes = [a.size for a in int_sections if a is not None]
-    starts = _HEADER + np.cumsum([0, *sizes[:-1]])
-    header = [n_groups, slots, width, n_features, test_keys.size, lane_start.size - 1, *starts]
-    header += [thresholds_at, test_thresholds_at, baseline_at, ref_bits, baseline_at + 1]
+    meta = np.concatenate([table_start[:-1] + tables_at, bits, used_cols])
+    int_sections = [node_keys.T.ravel(), columns.ravel(), meta]
+    starts = _HEADER + np.cumsum([0, node_keys.size, columns.size])
+    row_starts = n_i32 * per_int + np.cumsum([0, *row_sizes[:-1]])
+    header = [n_groups, slots, width, n_features, test_keys.size, lane_start.size - 1, *starts, *row_starts]
+    header += [thresholds_at, test_thresholds_at, baseline_at, ref_bits, baseline_at + 1, int(wide)]
     header += [0] * (_HEADER - len(header))
 
     model = _line_aligned(tables_at + table.size, first=tables_at)
     i32 = model.view(np.int32)
     i32[: 2 * thresholds_at] = 0
     i32[:_HEADER] = header
-    i32[_HEADER:n_ints] = np.concatenate([a for a in int_sections if a is not None])
+    i32[_HEADER:n_i32] = np.concatenate(int_sections)
+    index = model.view(np.uint32 if wide else np.uint16)
+    index[n_i32 * per_int : n_i32 * per_int + sum(row_sizes)] = np.concatenate(row_sections)
     model[thresholds_at:test_thresholds_at] = thresholds.T.ravel()
     model[test_thresholds_at:baseline_at] = test_thresholds
     model[baseline_at:tables_at] = 0.0
@@ -578,17 +609,17 @@ class FastTreeShap:
         # The service's call first, with as little Python as it can: one C-contiguous (1, f) float64
         # row, what the general path below would make of it. Every check costs a few percent of
         # the call; anything else takes the general path (same kernels, same values).
+        one = self._one_row
         if (
             type(rows) is np.ndarray
-            and rows.shape == self._one_row
+            and rows.shape == one
             and rows.dtype is _FLOAT64
             and rows.flags.c_contiguous
             and type(slope) is float
             and type(intercept) is float
         ):
-            phi, log_odds, prob = np.empty(self._one_row), np.empty(1), np.empty(1)
-            run = self._run_one or self._resolve_one()
-            run(rows, phi, log_odds, prob, self._model, slope, intercept)
+            phi, log_odds, prob = _empty(one), _empty(1), _empty(1)
+            (self._run_one or self._resolve_one())(rows, phi, log_odds, prob, self._model, slope, intercept)
             # tuple.__new__ builds the named tuple without its Python-level __new__ (a third of a
             # microsecond per call).
             return _new_tuple(ShapResult, (self.base_value, phi, log_odds, prob))

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from models import shap_fast
 from models.bundle import Explanation, ModelBundle
 from models.shap_fast import FastTreeShap, ShapResult
 from models.trees import flatten_hgb
@@ -277,3 +278,29 @@ def test_bundle_explain_gives_the_calibrated_risk_of_one_row(bundle: ModelBundle
     )
     raw = bundle.estimator.decision_function(row)
     assert abs(ex.base_value + ex.contributions.sum() - raw[0]) <= TOL
+
+
+@pytest.mark.parametrize("max_bits", [8, 12])
+def test_uint32_index_sections_give_the_same_bits_as_uint16(
+    deep_model: tuple[HistGradientBoostingClassifier, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    max_bits: int,
+) -> None:
+    # The row kernel's index sections are uint16 when every value fits, else uint32 (big models);
+    # both, with the unrolled 8-slot loop (max_bits 8) and the general one (12), give the batch
+    # kernel's bits.
+    model, X = deep_model
+    trees = flatten_hgb(model)
+    narrow = FastTreeShap(trees, max_bits=max_bits)
+    monkeypatch.setattr(shap_fast, "_NARROW_MAX", 0)
+    wide = FastTreeShap(trees, max_bits=max_bits)
+    assert wide._model.view(np.uint32)[shap_fast._WIDE] == 1
+    assert narrow._model.view(np.uint32)[shap_fast._WIDE] == 0
+    rows = X[:40]
+    batch = narrow.shap_values(rows, slope=0.8, intercept=-0.3)
+    for i in range(rows.shape[0]):
+        for fast in (narrow, wide):
+            one = fast.shap_values(rows[i : i + 1], slope=0.8, intercept=-0.3)
+            np.testing.assert_array_equal(one.contributions[0], batch.contributions[i])
+            assert one.log_odds[0] == batch.log_odds[i]
+            assert one.probability[0] == batch.probability[i]
