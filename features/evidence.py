@@ -44,6 +44,7 @@ __all__ = [
     "Lookup",
     "country_attributes",
     "gather",
+    "lookup_rows",
 ]
 
 Lookup = Callable[[pd.DataFrame], pd.DataFrame]
@@ -280,6 +281,17 @@ def _payer_facts(s: dict[str, Array], n: int, ship: npt.NDArray[np.int64], answe
         values = np.full(n, np.nan)
         values[ship] = _numeric(answer, column)
         s[f"payer_{column}"] = values
+
+
+def lookup_rows(table: pa.Table) -> pa.Table:
+    """The rows :func:`gather` hands the party lookup for ``table`` (``SHIPMENT_SCHEMA``), in its order:
+    every party, then every named payer that is none of its shipment's parties (``LOOKUP_INPUT``
+    columns). For warming a lookup's kept answers with exactly what scoring these shipments asks."""
+    parties = flatten_parties(table)
+    s = _shipment_facts(table)
+    _party_facts(table, parties, s)
+    _, payers = _outside_payers(table, s)
+    return pa.concat_tables([parties.select(list(LOOKUP_INPUT)), payers])
 
 
 def gather(table: pa.Table, lookup: Lookup) -> Evidence:

@@ -129,12 +129,14 @@ def _scored_shipments(settings: Settings) -> pa.Table | None:
 
 
 def _warm_answers(index: PartyIndex, shipments: list[pa.Table]) -> None:
-    """Look up every party of ``shipments`` on the finished graph, as the feature pipeline does, so that
-    their answers are saved with the snapshot."""
-    from features.parties import LOOKUP_INPUT, flatten_parties
+    """Look up every party (and outside payer) of ``shipments`` on the finished graph, as the feature
+    pipeline does, so that their answers are saved with the snapshot."""
+    from features.columns import SHIPMENT_SCHEMA
+    from features.evidence import lookup_rows
 
     for table in shipments:
-        index.lookup(flatten_parties(table).select(list(LOOKUP_INPUT)).to_pandas(use_threads=False))
+        rows = lookup_rows(table.select(SHIPMENT_SCHEMA.names).cast(SHIPMENT_SCHEMA))
+        index.lookup(rows.to_pandas(use_threads=False))
 
 
 def rebuild_index(settings: Settings, *, keep_answers: bool = False) -> PartyIndex:
