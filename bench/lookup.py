@@ -15,6 +15,14 @@ companies); the party index is built from it, or loaded from ``--graph`` when th
 * warm: the same frame again (median of ``--repeat`` runs), answers taken from the answer table.
 
 The entity name index is built before timing (its build time is printed on its own).
+
+``--serving N`` instead runs a server's loop on two indexes loaded from ``--graph`` (a snapshot with its
+answers, as ``make run`` keeps them), side by side in one process: for each of ``N`` shipments of the
+world (every 97th), the lookup of its parties as the feature pipeline makes it, then ``add_shipment``
+(what ``/v1/score`` does after storing the score), in alternating blocks of 50 shipments per index. One
+index forgets every answer at each shipment (as before selective invalidation), the other keeps them
+when only trades between known parties were recorded (renewing the answers of the shipment's parties).
+CPU per call: mean, p50, p99.
 """
 
 from __future__ import annotations
@@ -89,6 +97,71 @@ def run(index: PartyIndex, parties: pd.DataFrame, repeat: int) -> dict[str, tupl
     return out
 
 
+def _percentiles(values: list[float]) -> str:
+    v = sorted(values)
+    mean = sum(v) / len(v)
+    return (
+        f"mean {mean * 1e3:6.3f}  p50 {v[len(v) // 2] * 1e3:6.3f}  p99 {v[int(len(v) * 0.99)] * 1e3:6.3f} ms"
+    )
+
+
+def serving(world: Path, graph: Path, shipments: int) -> None:
+    """The serving loop of ``--serving`` (see the module docstring); prints the figures."""
+    import pyarrow.parquet as pq
+
+    from features.parties import LOOKUP_INPUT, flatten_parties
+
+    table = pq.read_table(world / "shipments.parquet")
+    table = table.take(list(range(0, table.num_rows, 97))[:shipments])
+    rows = table.to_pylist()
+    frames = [
+        flatten_parties(table.slice(k, 1)).select(list(LOOKUP_INPUT)).to_pandas(use_threads=False)
+        for k in range(len(rows))
+    ]
+    indexes: dict[str, PartyIndex] = {}
+    for label in ("forget all", "selective"):
+        t0, c0 = time.perf_counter(), time.process_time()
+        indexes[label] = PartyIndex.load(graph)
+        indexes[label].prepare()
+        print(
+            f"{label}: loaded in {time.perf_counter() - t0:.1f}s wall, {time.process_time() - c0:.1f}s CPU, "
+            f"{indexes[label].answers_known:,} answers"
+        )
+    old = indexes["forget all"]
+    old._renew_answers_of = lambda _entities: old._forget_answers()  # type: ignore[method-assign]
+    full: dict[str, int] = dict.fromkeys(indexes, 0)  # shipments after which every answer was forgotten
+    for label, index in indexes.items():
+        forget = index._forget_answers
+
+        def counted(label: str = label, forget: Callable[[], None] = forget) -> None:
+            full[label] += 1
+            forget()
+
+        index._forget_answers = counted  # type: ignore[method-assign]
+    gc.collect()
+    gc.freeze()
+    look: dict[str, list[float]] = {k: [] for k in indexes}
+    add: dict[str, list[float]] = {k: [] for k in indexes}
+    clock = time.process_time
+    for start in range(0, len(rows), 50):
+        for label, index in indexes.items():
+            for k in range(start, min(start + 50, len(rows))):
+                c = clock()
+                index.lookup(frames[k])
+                look[label].append(clock() - c)
+                c = clock()
+                index.add_shipment(rows[k])
+                add[label].append(clock() - c)
+    print(f"{len(rows):,} shipments, {sum(len(f) for f in frames):,} party rows looked up")
+    for label in indexes:
+        print(f"  {label:<10} lookup     {_percentiles(look[label])}")
+        print(f"  {label:<10} add_shipment {_percentiles(add[label])}")
+        both = (sum(look[label]) + sum(add[label])) / len(rows)
+        print(f"  {label:<10} lookup + add, mean {both * 1e3:.3f} ms")
+        print(f"  {label:<10} shipments after which every answer was forgotten: {full[label]:,}")
+        print(f"  {label:<10} answers kept at the end: {indexes[label].answers_known:,}")
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmark and print the figures."""
     ap = argparse.ArgumentParser(prog="python -m bench lookup", description=__doc__.split("\n\n")[0])
@@ -98,10 +171,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--shipments", type=int, default=20_000, help="shipments whose parties are looked up")
     ap.add_argument("--repeat", type=int, default=5, help="warm repetitions")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--serving", type=int, default=0, help="serving loop over this many shipments")
     ap.add_argument("--quick", action="store_true", help="a small world: 5,000 companies, 4,000 shipments")
     args = ap.parse_args(argv)
     if args.quick:
         args.entities, args.shipments, args.repeat = args.entities or 5000, min(args.shipments, 4000), 3
+    if args.serving:
+        if args.world is None or args.graph is None or not (args.graph / "manifest.json").is_file():
+            ap.error("--serving needs --world and --graph (a snapshot of that world, with its answers)")
+        serving(args.world, args.graph, args.serving)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-lookup-") as tmp:
         world = args.world
         if world is None:

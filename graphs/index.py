@@ -10,11 +10,10 @@ sharing a phone with a listed shell is 2 hops from it, party -> phone -> listed)
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -143,6 +142,9 @@ class PartyIndex:
         self._cache: dict[Party, Resolution] = {}
         self._answer_rows: dict[tuple[Any, ...], int] = {}
         self._answers = AnswerTable(_ANSWER_DTYPES)
+        # The keys whose answers read an entity's feature row, by entity: what to renew or forget when
+        # only that row changed (a recorded trade between known parties).
+        self._keys_of_entity: dict[str, list[tuple[Any, ...]]] = {}
         self._loaded_answers = 0  # the first rows of the answers table, loaded with the snapshot
         # The snapshot this index's graph is (set by save/load, None once the graph changed): answers
         # may be kept with that snapshot only.
@@ -246,7 +248,7 @@ class PartyIndex:
     @property
     def answers_known(self) -> int:
         """Distinct party keys whose answers are kept now (loaded with the snapshot or looked up since)."""
-        return len(self._answers)
+        return len(self._answer_rows)
 
     def export_answers(self) -> pa.Table:
         """Every party answer known now: the key columns (``key_`` + ``LOOKUP_COLUMNS``) and the answer
@@ -274,7 +276,9 @@ class PartyIndex:
             for c, t in _ANSWER_DTYPES.items()
         }
         self._answers.append(block)
-        self._answer_rows.update(zip(zip(*key_columns, strict=True), range(answers.num_rows), strict=True))
+        keys = list(zip(*key_columns, strict=True))
+        self._answer_rows.update(zip(keys, range(answers.num_rows), strict=True))
+        self._note_entities(keys, block["entity_id"])
         self._loaded_answers = answers.num_rows
 
     def prepare(self) -> None:
@@ -347,15 +351,17 @@ class PartyIndex:
         missing = np.flatnonzero(rows < 0)
         if len(missing):
             fresh = list(dict.fromkeys(keys[i] for i in missing.tolist()))
-            if len(known) - self._loaded_answers + len(fresh) > _ANSWERS_KEPT:
+            if len(self._answers) - self._loaded_answers + len(fresh) > _ANSWERS_KEPT:
                 # Bounded memory in long rescoring runs: start over rather than grow without end (the
                 # snapshot's answers stay: they were first, so the dict's first entries).
                 known = self._drop_grown_answers()
                 rows = np.fromiter((known.get(k, -1) for k in keys), dtype=np.int64, count=n)
                 missing = np.flatnonzero(rows < 0)
                 fresh = list(dict.fromkeys(keys[i] for i in missing.tolist()))
-            first = self._answers.append(self._answer(fresh))
+            block = self._answer(fresh)
+            first = self._answers.append(block)
             known.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+            self._note_entities(fresh, block["entity_id"])
             rows[missing] = [known[keys[i]] for i in missing.tolist()]
         return self._answers.take(rows)
 
@@ -417,11 +423,21 @@ class PartyIndex:
             return None
         return i
 
+    def _note_entities(self, keys: list[tuple[Any, ...]], entity_ids: np.ndarray[Any, Any]) -> None:
+        by_entity = self._keys_of_entity
+        for key, entity in zip(keys, entity_ids.tolist(), strict=True):
+            if entity is not None:
+                by_entity.setdefault(entity, []).append(key)
+
     def _drop_grown_answers(self) -> dict[tuple[Any, ...], int]:
         """Forget the answers computed since the snapshot's were loaded; returns the key -> row map."""
         kept = self._loaded_answers
-        self._answer_rows = dict(itertools.islice(self._answer_rows.items(), kept))
+        self._answer_rows = {k: r for k, r in self._answer_rows.items() if r < kept}
         self._answers.truncate(kept)
+        entity_ids = self._answers.columns()["entity_id"]
+        self._keys_of_entity = {}
+        keys = list(self._answer_rows)
+        self._note_entities(keys, entity_ids[np.fromiter(self._answer_rows.values(), np.int64, len(keys))])
         self._cache.clear()
         return self._answer_rows
 
@@ -430,9 +446,60 @@ class PartyIndex:
         longer the snapshot it was saved as or loaded from)."""
         self._cache.clear()
         self._answer_rows.clear()
+        self._keys_of_entity.clear()
         self._answers.clear()
         self._loaded_answers = 0
         self.snapshot_id = None
+
+    def _renew_answers_of(self, entities: Iterable[str]) -> None:
+        """After only these entities' feature rows changed (trades recorded between known parties):
+        their answers that are their table row take the new row, their other answers are dropped;
+        resolutions and every other answer stand. Renewed answers get new table rows (the old ones stay
+        unused until the table starts over)."""
+        rows, F, by_entity = self._answer_rows, self.features, self._keys_of_entity
+        is_new = self._answers.columns()["is_new"]
+        renewed: list[tuple[Any, ...]] = []
+        old_rows: list[int] = []
+        table_rows: list[int] = []
+        for entity in dict.fromkeys(entities):
+            keys = by_entity.pop(entity, ())
+            i = F.index.get(entity)
+            kept: list[tuple[Any, ...]] = []
+            for key in keys:
+                r = rows.get(key)
+                if r is None:
+                    continue
+                if i is not None and not is_new[r] and self._reads_only_own_row(key, entity):
+                    kept.append(key)
+                    renewed.append(key)
+                    old_rows.append(r)
+                    table_rows.append(i)
+                else:
+                    del rows[key]
+            if kept:
+                by_entity[entity] = kept
+        self.snapshot_id = None
+        if not renewed:
+            return
+        if len(self._answers) - self._loaded_answers + len(renewed) > _ANSWERS_KEPT:
+            for key in renewed:  # bounded memory: these go, and the answers grown since the snapshot's
+                del rows[key]
+            self._drop_grown_answers()
+            return
+        at = np.asarray(old_rows, dtype=np.int64)
+        block = {c: values[at] for c, values in self._answers.columns().items()}
+        idx = np.asarray(table_rows, dtype=np.int64)
+        for c in FEATURE_COLUMNS:
+            block[c] = F.data[c][idx]
+        first = self._answers.append(block)
+        rows.update(zip(renewed, range(first, first + len(renewed)), strict=True))
+
+    def _reads_only_own_row(self, key: tuple[Any, ...], entity: str) -> bool:
+        """Whether the answer of a key resolved to known ``entity`` is that entity's table row as it
+        stands (:meth:`_table_row`: the party brings no identifier node the entity lacks)."""
+        ids = Party.from_mapping(dict(zip(LOOKUP_COLUMNS, key, strict=True))).identifiers()
+        index, own = self.features.index, self._succ.get(entity, {})
+        return not any(x in index and x not in own for x in ids)
 
     def screen(self, party: Party | Mapping[str, Any]) -> ScreenResult:
         """Screen and resolve one party, with the entity's nearest listed party and shared identifiers."""
@@ -483,7 +550,7 @@ class PartyIndex:
     # ------------------------------------------------------------------ incremental
     def _party_node(self, fields: Mapping[str, Any], when: date | None) -> tuple[str, list[str]]:
         """The node of a shipment party, adding it (and its identifiers) when new; returns the node and
-        the nodes touched."""
+        the nodes touched (more than the node itself when the graph's structure grew)."""
         party = Party.from_mapping(fields)
         res = self._cache.get(party) or self.resolver.resolve(party, screen=False)
         G = self.G
@@ -525,6 +592,8 @@ class PartyIndex:
             fields["name"] = name
             nodes[f"intermediary_{k}"], t = self._party_node(fields, when)
             touched += t
+        # Known parties with no identifier they lacked: only trades are recorded (the usual case).
+        structure_grew = len(touched) > len(nodes) or any(v not in self.features.index for v in touched)
         exp, con, end = nodes.get("exporter"), nodes.get("consignee"), nodes.get("end_user")
         pairs = [(exp, con), (con, end)]
         inters = [v for k, v in nodes.items() if k.startswith("intermediary_")]
@@ -532,8 +601,14 @@ class PartyIndex:
         for a, b in pairs:
             if a and b and a != b:
                 add_trade(self.G, a, b, when)
-        update_nodes(self.features, self.G, touched)
-        self._forget_answers()
+        spread = update_nodes(self.features, self.G, touched)
+        if structure_grew or spread:
+            # A new node, identifier link or hop distance can change any resolution or answer.
+            self._forget_answers()
+        else:
+            # Only the parties' own rows changed (trade counts, first seen): the other answers stand,
+            # and theirs take the new rows.
+            self._renew_answers_of(nodes.values())
         return nodes
 
     def add_shipments(

@@ -668,18 +668,25 @@ def listed_parties_near(
     return len(within), len(shared)
 
 
-def update_nodes(F: NodeFeatures, G: nx.DiGraph[str], touched: Iterable[str]) -> None:
+def update_nodes(F: NodeFeatures, G: nx.DiGraph[str], touched: Iterable[str]) -> set[int]:
     """Bring the table up to date after edges were added around ``touched`` nodes (incremental).
 
     Exact for hop distances (insertions only shorten paths; decreases propagate by BFS), degree,
     trade counts and cluster sizes; ``listed_within_2`` / ``shared_id_listed`` are recomputed for the
     touched nodes, and a new node's PageRank is a one-step estimate from its neighbours. A full
     :func:`compute_node_features` refresh makes everything exact again.
+
+    Returns the rows it may have changed besides the touched nodes' own (rows it added, cluster sizes
+    raised through an identifier, hop distances shortened by the BFS): empty when only trades were
+    recorded between known parties, so a caller may keep what it derived from every other row.
     """
     touched = [t for t in dict.fromkeys(touched) if t in G]
+    size = F.size
     for t in touched:
         F.ensure(t)
     hops, pred, index = F.data["hops_to_listed"], F.pred, F.index
+    own_rows = {index[t] for t in touched}
+    spread: set[int] = set()
     queue: deque[int] = deque()
     for t in touched:
         i = index[t]
@@ -696,6 +703,7 @@ def update_nodes(F: NodeFeatures, G: nx.DiGraph[str], touched: Iterable[str]) ->
             if ents:
                 e = np.asarray(ents)
                 F.data["cluster_size"][e] = np.maximum(F.data["cluster_size"][e], len(nbrs))
+                spread.update(ents)
             continue
         d = G.nodes[t]
         own = int(F.party[i]) if F.listed[i] else -1
@@ -722,3 +730,6 @@ def update_nodes(F: NodeFeatures, G: nx.DiGraph[str], touched: Iterable[str]) ->
             if h < hops[j]:
                 hops[j], pred[j] = h, i
                 queue.append(j)
+                spread.add(j)
+    spread.update(range(size, F.size))  # rows of nodes new to the table (neighbours of touched nodes)
+    return spread - own_rows
