@@ -34,7 +34,13 @@ def load_scorer(model_dir: Path, settings: Settings) -> Scorer:
 
     try:
         bundle = ModelBundle.load(model_dir, warm=False)
-    except (BundleError, OSError) as exc:
+    except BundleError as exc:
+        # A bundle the running code refuses (another feature list, say): the command that fixes it.
+        from service.bootstrap import retrain_hint
+
+        hint = retrain_hint(settings, model_dir)
+        raise ModelLoadError(f"cannot load the model bundle at {model_dir}: {exc}\n{hint}") from exc
+    except OSError as exc:
         raise ModelLoadError(f"cannot load the model bundle at {model_dir}: {exc}") from exc
     try:
         index = load_or_build_index(settings, keep_answers=True)

@@ -100,3 +100,30 @@ def test_serve_refuses_a_bundle_of_another_feature_list_naming_the_fix(run: CliR
     assert f"features new in the code: {FEATURES[-1].name}" in result.output
     assert f"catchall train --world WORLD_DIR --out {model_dir}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_rescore_refuses_a_bundle_of_another_feature_list_naming_the_fix(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    import json
+
+    from features.spec import FEATURES
+    from models.bundle import FORMAT, MANIFEST, library_versions
+    from service.cli import _register, app
+    from tests.service.factories import shipment_payload
+
+    model_dir = tmp_path / "old-model"
+    model_dir.mkdir()
+    stale = [{"name": s.name, "dtype": s.dtype, "monotone": int(s.monotone)} for s in FEATURES[:-1]]
+    manifest = {"format": FORMAT, "versions": library_versions(), "features_hash": "old", "features": stale}
+    (model_dir / MANIFEST).write_text(json.dumps(manifest))
+    source = tmp_path / "history.jsonl"
+    source.write_text(json.dumps(shipment_payload("OLD-1")) + "\n")
+    _register()
+    result = run.invoke(
+        app, ["rescore", str(source), "--out", str(tmp_path / "out.parquet"), "--model", str(model_dir)]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"features new in the code: {FEATURES[-1].name}" in result.output
+    assert f"catchall train --world WORLD_DIR --out {model_dir}" in result.output
+    assert "Traceback" not in result.output
