@@ -145,6 +145,9 @@ class PartyIndex:
         # The keys whose answers read an entity's feature row, by entity: what to renew or forget when
         # only that row changed (a recorded trade between known parties).
         self._keys_of_entity: dict[str, list[tuple[Any, ...]]] = {}
+        # Whether a key's answer is its entity's table row (:meth:`_reads_only_own_row`), as decided
+        # since the structure last grew (it decides nothing else).
+        self._own_row: dict[tuple[Any, ...], bool] = {}
         self._loaded_answers = 0  # the first rows of the answers table, loaded with the snapshot
         # The snapshot this index's graph is (set by save/load, None once the graph changed): answers
         # may be kept with that snapshot only.
@@ -438,6 +441,7 @@ class PartyIndex:
         self._keys_of_entity = {}
         keys = list(self._answer_rows)
         self._note_entities(keys, entity_ids[np.fromiter(self._answer_rows.values(), np.int64, len(keys))])
+        self._own_row.clear()
         self._cache.clear()
         return self._answer_rows
 
@@ -447,6 +451,7 @@ class PartyIndex:
         self._cache.clear()
         self._answer_rows.clear()
         self._keys_of_entity.clear()
+        self._own_row.clear()
         self._answers.clear()
         self._loaded_answers = 0
         self.snapshot_id = None
@@ -496,10 +501,15 @@ class PartyIndex:
 
     def _reads_only_own_row(self, key: tuple[Any, ...], entity: str) -> bool:
         """Whether the answer of a key resolved to known ``entity`` is that entity's table row as it
-        stands (:meth:`_table_row`: the party brings no identifier node the entity lacks)."""
+        stands (:meth:`_table_row`: the party brings no identifier node the entity lacks). Remembered
+        until the structure grows: only a new identifier link or node could change it."""
+        known = self._own_row.get(key)
+        if known is not None:
+            return known
         ids = Party.from_mapping(dict(zip(LOOKUP_COLUMNS, key, strict=True))).identifiers()
         index, own = self.features.index, self._succ.get(entity, {})
-        return not any(x in index and x not in own for x in ids)
+        verdict = self._own_row[key] = not any(x in index and x not in own for x in ids)
+        return verdict
 
     def screen(self, party: Party | Mapping[str, Any]) -> ScreenResult:
         """Screen and resolve one party, with the entity's nearest listed party and shared identifiers."""
