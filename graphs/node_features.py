@@ -16,7 +16,8 @@ one by ``listed_on``) is 0 hops from itself. A party's features:
   unlisted intermediates and summing over paths, capped at 1 (``subsidiary`` edges count as 100 %);
 * ``shared_id_listed``: distinct listed parties sharing an identifier node with it, itself excluded;
 * ``cluster_size``: entities at its most shared identifier (itself included; 1 with no identifier);
-* ``age_days``: days from incorporation (else first shipment) to the table's ``as_of`` date;
+* ``age_days``: days from incorporation (else first shipment) to the table's ``as_of`` date (0 for a
+  party first seen after it);
 * ``counterparties`` / ``countries_traded``: distinct ``traded_with`` neighbours and their countries;
 * ``degree``: distinct structural neighbours (trade counterparties excluded).
 """
@@ -717,7 +718,10 @@ def update_nodes(F: NodeFeatures, G: nx.DiGraph[str], touched: Iterable[str]) ->
         sizes = [int(F.data["cluster_size"][index[v]]) for v in nbrs if v.startswith("I:")]
         F.data["cluster_size"][i] = max(sizes, default=1)
         born = d.get("incorporated_on") or d.get("first_seen")
-        F.data["age_days"][i] = np.nan if born is None else float(F.as_of.toordinal() - born.toordinal())
+        # A party first seen after the table's as_of date (a server records today's shipments on an
+        # older snapshot) is new, not of negative age.
+        age = np.nan if born is None else float(max(0, F.as_of.toordinal() - born.toordinal()))
+        F.data["age_days"][i] = age
         if F.data["ppr_listed"][i] == 0.0:
             F.data["ppr_listed"][i] = F.alpha * sum(
                 float(F.data["ppr_listed"][index[v]]) / max(1, int(F.data["degree"][index[v]])) for v in nbrs

@@ -144,8 +144,9 @@ def rebuild_index(settings: Settings, *, keep_answers: bool = False) -> PartyInd
 
     With ``keep_answers`` every party of the shipments it was built from is looked up on the finished
     graph and the answers are saved with the snapshot (a third more time on the default world): for a
-    rescoring of history, which then starts warm. The server drops answers at its first score, and
-    training and screening look up what they need themselves, so they do not ask for it.
+    rescoring of history, which then starts warm. The server keeps them only until a scored shipment
+    changes the graph's structure (a new party or identifier link), and training and screening look up
+    what they need themselves, so they do not ask for it.
     """
     t0 = time.perf_counter()
     sources = current_sources(settings)

@@ -112,3 +112,19 @@ def test_answers_are_forgotten_when_the_graph_changes(small_world: SmallWorld) -
     assert not bool(after["is_new"])
     assert after["counterparties"] == 1
     assert np.isnan(after["age_days"]) or after["age_days"] >= 0
+
+
+def test_a_party_first_seen_after_the_snapshot_date_is_new_not_of_negative_age(
+    small_world: SmallWorld,  # noqa: F811
+) -> None:
+    index = PartyIndex.load(small_world.graph_dir)
+    later = pd.Timestamp(index.features.as_of, tz="UTC") + pd.Timedelta(days=400)
+    index.add_shipment(
+        {"shipment_id": "x2", "declared_at": later,
+         "exporter_name": "Late Comer Instruments", "exporter_country": "SG",
+         "consignee_name": "Other Side Ltd", "consignee_country": "AE",
+         "end_user_name": None, "intermediary_name": []}
+    )  # fmt: skip
+    after = index.lookup(pd.DataFrame([{"name": "Late Comer Instruments", "country": "SG"}])).iloc[0]
+    assert not bool(after["is_new"])
+    assert after["age_days"] == 0.0
