@@ -74,6 +74,8 @@ class Evidence:
     parties: pa.Table  # one row per party (see features.parties.flatten_parties)
     p: dict[str, Array]  # per party, aligned with ``parties``
     lookup: pd.DataFrame  # the lookup's answer, aligned with ``parties``
+    # Its numeric columns (``LOOKUP_NUMERIC`` of a numeric dtype) as ``to_numpy`` gave them, read once.
+    lookup_numbers: dict[str, Array]
     observed_ship: npt.NDArray[np.int64]  # shipment row of each observed flag
     observed_codes: Col  # its code
 
@@ -168,8 +170,10 @@ def _call_lookup(lookup: Lookup, parties: pa.Table) -> pd.DataFrame:
     return answer.reset_index(drop=True)
 
 
-def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
-    values = frame[column].to_numpy()
+def _numeric(frame: pd.DataFrame, column: str, values: Array | None = None) -> npt.NDArray[np.float64]:
+    # ``values``: ``frame[column].to_numpy()`` when the caller has read it already.
+    if values is None:
+        values = frame[column].to_numpy()
     try:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -279,7 +283,8 @@ def _payer_facts(s: dict[str, Array], n: int, ship: npt.NDArray[np.int64], answe
     # third-party payment indicator seen from the payer's side.
     for column in ("age_days", "cluster_size"):
         values = np.full(n, np.nan)
-        values[ship] = _numeric(answer, column)
+        if len(ship):  # none (most online scores): all NaN, without reading an empty frame
+            values[ship] = _numeric(answer, column)
         s[f"payer_{column}"] = values
 
 
@@ -312,9 +317,14 @@ def gather(table: pa.Table, lookup: Lookup) -> Evidence:
         _payer_facts(s, table.num_rows, payer_ship, whole.iloc[m:].reset_index(drop=True))
     else:
         answer = _call_lookup(lookup, parties)
-        _payer_facts(s, table.num_rows, payer_ship, answer.iloc[:0])
+        _payer_facts(s, table.num_rows, payer_ship, answer)
+    numbers: dict[str, Array] = {}
     for column in LOOKUP_NUMERIC:
-        p[column] = _numeric(answer, column)
+        series = answer[column]
+        values = series.to_numpy()
+        if series.dtype.kind in "biuf":
+            numbers[column] = values
+        p[column] = _numeric(answer, column, values)
     # Prefer the declared incorporation date (age at declaration); fall back to the graph's age.
     p["age_days"] = np.where(np.isnan(p["age_days_declared"]), p["age_days"], p["age_days_declared"])
     flags = _col(table, "observed_flags")
@@ -326,6 +336,7 @@ def gather(table: pa.Table, lookup: Lookup) -> Evidence:
         parties=parties,
         p=p,
         lookup=answer,
+        lookup_numbers=numbers,
         observed_ship=list_parents(list_lengths(flags)),
         observed_codes=pc.list_flatten(flags),
     )

@@ -79,6 +79,8 @@ class FeatureBatch:
             elif name == "shipment_id":
                 ids = ev.shipment_ids.to_numpy(zero_copy_only=False)
                 out[name] = np.asarray(ids, dtype=object)[ev.p["ship"]]
+            elif name in ev.lookup_numbers:  # read once by the pipeline (the same arrays)
+                out[name] = ev.lookup_numbers[name]
             elif name in ev.lookup.columns:
                 column = ev.lookup[name]
                 if column.dtype.kind in "biuf":

@@ -171,13 +171,16 @@ class ScoredBatch:
     def shipment(self, i: int) -> ScoredShipment:
         """Shipment ``i`` with every contribution and value keyed by feature name."""
         names = self.feature_names
+        # ``tolist`` makes the Python floats in one call (the same values as ``float`` of each item).
+        contributions: list[float] = self.contributions[i].tolist()
+        values: list[float] = self.values[i].tolist()
         return ScoredShipment(
             shipment_id=self.shipment_ids[i],
             risk=float(self.risk[i]),
             log_odds=float(self.log_odds[i]),
             base_value=float(self.base_value),
-            contributions={n: float(c) for n, c in zip(names, self.contributions[i], strict=True)},
-            values={n: plain_value(v) for n, v in zip(names, self.values[i], strict=True)},
+            contributions=dict(zip(names, contributions, strict=True)),
+            values={n: None if v != v else v for n, v in zip(names, values, strict=True)},  # NaN: null
             band=self.band[i],
             action=self.action[i],
             audit=bool(self.audit[i]),

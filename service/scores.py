@@ -40,6 +40,9 @@ _RECORD_BY_ID = select(_SHIPMENT.c.body_hash, _SHIPMENT.c.latest_score_id).where
     _SHIPMENT.c.id == bindparam("shipment_id")
 )
 
+_INSERT_SCORE = insert(_SCORE)
+_INSERT_SHIPMENT = insert(_SHIPMENT)
+
 
 def _record(session: Session, shipment_id: str) -> Any:
     # (body_hash, latest_score_id) of a stored shipment, or None; a Core query on the session's
@@ -141,11 +144,11 @@ def record_submission(
     previous = None if record is None else (record.body_hash, record.latest_score_id)
     score = score_row(scored=scored, digest=digest, source="api")
     connection = session.connection()
-    connection.execute(insert(_SCORE), [score.model_dump()])
+    connection.execute(_INSERT_SCORE, [score.model_dump()])
     now = utcnow()
     if record is None:
         connection.execute(
-            insert(_SHIPMENT),
+            _INSERT_SHIPMENT,
             [
                 {
                     "id": scored.shipment_id,
