@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, UniqueConstraint, text
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ShipmentRecord",
     "Suppression",
     "SuppressionEvent",
+    "UTCDateTime",
     "utcnow",
 ]
 
@@ -30,8 +32,30 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and read back timezone-aware on every database.
+
+    SQLite keeps no time zone and hands back naive values, PostgreSQL aware ones: without this a stored
+    timestamp read again (a replayed score's ``scored_at``) would lose its ``Z``. Naive values written
+    count as UTC, as everything here writes UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _ts(**kw: Any) -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, **kw))
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, **kw))
 
 
 class Entity(SQLModel, table=True):
@@ -204,7 +228,7 @@ class ReviewCase(SQLModel, table=True):
     last_event_hash: str = Field(default="", max_length=64)
     opened_at: datetime = _ts()
     updated_at: datetime = _ts()
-    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class CaseEvent(SQLModel, table=True):
@@ -235,7 +259,7 @@ class ApiKey(SQLModel, table=True):
     role: str = Field(max_length=16)  # scorer | analyst | supervisor | admin
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts()
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 # --- suppressions of known false-positive list matches (service.suppressions) ----------------------------
@@ -261,8 +285,8 @@ class Suppression(SQLModel, table=True):
     rationale: str
     created_by: str = Field(max_length=100)
     created_at: datetime = _ts()
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_by: str | None = Field(default=None, max_length=100)
     revoke_reason: str | None = None
     event_count: int = 0

@@ -116,3 +116,12 @@ def test_one_shipment_reads_equal_the_slow_ones(small_scorer: Scorer) -> None:
         expected = column.to_numpy()
         assert cols[name].dtype == expected.dtype
         np.testing.assert_array_equal(cols[name], expected)
+
+
+def test_a_replay_answers_the_first_body_with_its_time_zone(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, key = api
+    first = client.post("/v1/score", json=shipment_payload("BYTES-TZ"), headers=key)
+    again = client.post("/v1/score", json=shipment_payload("BYTES-TZ"), headers=key)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["scored_at"].endswith("Z")  # read back from the database: still UTC, still aware
+    assert again.content == first.content
