@@ -215,7 +215,6 @@ def _shipment_facts(table: pa.Table) -> dict[str, Array]:
 
 
 def _party_facts(table: pa.Table, parties: pa.Table, s: dict[str, Array]) -> dict[str, Array]:
-    n = table.num_rows
     ship = np.asarray(parties.column("ship").to_numpy(), dtype=np.int64)
     p: dict[str, Array] = {"ship": ship, "role": np.asarray(parties.column("role").to_numpy(), np.int64)}
     p["btype"] = business_type_codes(parties.column("business_type"))
@@ -238,14 +237,22 @@ def _party_facts(table: pa.Table, parties: pa.Table, s: dict[str, Array]) -> dic
     p["missing_registration"] = bools(
         pc.or_kleene(pc.is_null(reg), pc.equal(pc.utf8_trim_whitespace(reg), "")).fill_null(True)
     )
+    _payer_against_parties(table, parties, ship, s)
+    return p
+
+
+def _payer_against_parties(
+    table: pa.Table, parties: pa.Table, ship: npt.NDArray[np.int64], s: dict[str, Array]
+) -> None:
     # Payer among the parties: compare the normalised payer name / country with every party's. Payer
     # and party names are normalised in one pass over their distinct values.
+    n = table.num_rows
     names = on_distinct(pa.concat_arrays([_col(table, "payer_name"), _col(parties, "name")]), _norm_distinct)
     payer_name, party_name = names.slice(0, n), names.slice(n)
     payer_country = _col(table, "payer_country")
     ship_idx = indices(ship)
     name_eq = bools(pc.equal(party_name, payer_name.take(ship_idx)))
-    country_eq = bools(pc.equal(country, payer_country.take(ship_idx)))
+    country_eq = bools(pc.equal(parties.column("country"), payer_country.take(ship_idx)))
     named = bools(pc.greater(pc.utf8_length(payer_name), 0))
     s["payer_not_party"] = named & ~_any_per(ship, name_eq, n)
     s["payer_third_country"] = (
@@ -253,7 +260,6 @@ def _party_facts(table: pa.Table, parties: pa.Table, s: dict[str, Array]) -> dic
         & ~_any_per(ship, country_eq, n)
         & ~bools(pc.equal(payer_country, _col(table, "destination_country")))
     )
-    return p
 
 
 def _any_per(ship: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
@@ -293,9 +299,13 @@ def lookup_rows(table: pa.Table) -> pa.Table:
     every party, then every named payer that is none of its shipment's parties (``LOOKUP_INPUT``
     columns). For warming a lookup's kept answers with exactly what scoring these shipments asks."""
     parties = flatten_parties(table)
-    s = _shipment_facts(table)
-    _party_facts(table, parties, s)
-    _, payers = _outside_payers(table, s)
+    s: dict[str, Array] = {}
+    _payer_against_parties(table, parties, np.asarray(parties.column("ship").to_numpy(), np.int64), s)
+    return _lookup_table(parties, _outside_payers(table, s)[1])
+
+
+def _lookup_table(parties: pa.Table, payers: pa.Table) -> pa.Table:
+    # The lookup's rows: the parties, then the outside payers.
     return pa.concat_tables([parties.select(list(LOOKUP_INPUT)), payers])
 
 
@@ -311,8 +321,7 @@ def gather(table: pa.Table, lookup: Lookup) -> Evidence:
     payer_ship, payers = _outside_payers(table, s)
     m = parties.num_rows
     if len(payer_ship):
-        both = pa.concat_tables([parties.select(list(LOOKUP_INPUT)), payers])
-        whole = _call_lookup(lookup, both)
+        whole = _call_lookup(lookup, _lookup_table(parties, payers))
         answer = whole.iloc[:m].reset_index(drop=True)
         _payer_facts(s, table.num_rows, payer_ship, whole.iloc[m:].reset_index(drop=True))
     else:

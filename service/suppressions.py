@@ -63,7 +63,6 @@ __all__ = [
     "SuppressionFieldError",
     "SuppressionSet",
     "SuppressionSource",
-    "aware",
     "create_suppression",
     "events_of",
     "get_suppression",
@@ -185,11 +184,6 @@ class SuppressionSource(Protocol):
         ...
 
 
-def aware(at: datetime) -> datetime:
-    """``at`` timezone-aware (SQLite returns naive UTC datetimes)."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def _active_of(row: Suppression) -> ActiveSuppression:
     return ActiveSuppression(
         id=row.id,
@@ -199,7 +193,7 @@ def _active_of(row: Suppression) -> ActiveSuppression:
         party_name_norm=row.party_name_norm,
         party_country=row.party_country,
         exporter_norm=row.exporter_norm,
-        expires_at=aware(row.expires_at),
+        expires_at=row.expires_at,
     )
 
 

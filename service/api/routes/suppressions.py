@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
 
 def suppression_out(row: Suppression, now: datetime) -> SuppressionOut:
     """The API's view of a suppression (``active`` at ``now``)."""
-    expires_at = suppressions.aware(row.expires_at)
+    expires_at = row.expires_at  # timezone-aware on every database (service.tables.UTCDateTime)
     return SuppressionOut(
         id=row.id,
         list=row.list_name,
@@ -41,9 +41,9 @@ def suppression_out(row: Suppression, now: datetime) -> SuppressionOut:
         exporter=row.exporter,
         rationale=row.rationale,
         created_by=row.created_by,
-        created_at=suppressions.aware(row.created_at),
+        created_at=row.created_at,
         expires_at=expires_at,
-        revoked_at=None if row.revoked_at is None else suppressions.aware(row.revoked_at),
+        revoked_at=row.revoked_at,
         revoked_by=row.revoked_by,
         revoke_reason=row.revoke_reason,
         active=row.revoked_at is None and expires_at > now,
